@@ -1,0 +1,74 @@
+# imiconnect-receipts: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+PIP_FLAGS := --quiet --disable-pip-version-check
+CODE := layers/shared functions local benchmarks tools tests
+# Loopback only; a fake account's credentials keep boto3 from looking anywhere else.
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help
+help: ## List the targets and what each does
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements/dev.txt layers/shared/requirements.txt requirements/constraints-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements/dev.txt -c requirements/constraints-dev.txt
+	touch $@
+
+$(SAM_VENV)/bin/.installed: requirements/sam.txt requirements/constraints-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt -c requirements/constraints-sam.txt
+	touch $@
+
+.PHONY: install
+install: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## Create both virtual environments (app, aws-sam-cli)
+
+.PHONY: lint
+lint: $(BIN)/.installed ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+
+.PHONY: format
+format: $(BIN)/.installed ## Rewrite the code in the house format
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
+
+.PHONY: pytest
+pytest: $(BIN)/.installed ## Every pytest suite: unit, integration, e2e
+	$(BIN)/pytest tests
+
+.PHONY: validate
+validate: $(SAM_VENV)/bin/.installed ## sam validate --lint and cfn-lint on template.yaml
+	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+
+.PHONY: security
+security: $(BIN)/.installed ## bandit on the code
+	$(BIN)/bandit -q -c pyproject.toml -r layers/shared functions local
+
+.PHONY: test
+test: lint validate security pytest ## Install everything, then lint, validate, scan and run every test
+
+.PHONY: build
+build: $(SAM_VENV)/bin/.installed ## sam build for Lambda (python3.13, arm64), no Docker needed
+	$(SAM) build --template template.yaml
+
+.PHONY: events
+events: ## Regenerate events/ from the vendor documents in docs/vendor
+	$(PYTHON) tools/extract_events.py
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps the virtual environments)
+	rm -rf .aws-sam .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.venv*' -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Shared layer of imiconnect-receipts: vendor models, code tables, status lifecycle, storage."""

@@ -1,0 +1,82 @@
+"""Secrets from SSM Parameter Store or Secrets Manager, cached, never logged.
+
+A setting names where a secret lives, never the secret itself:
+
+- ``ssm:/imiconnect-receipts/prod/callback-secret`` (a SecureString parameter), or
+- ``secretsmanager:imiconnect-receipts/prod/callback-secret`` (a secret's name or ARN).
+
+A value may hold several secrets, one per line, so two can be active during a rotation. A
+Secrets Manager value may also be a JSON list, or an object whose values are the secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+SSM_PREFIX = "ssm:"
+SECRETS_MANAGER_PREFIX = "secretsmanager:"
+
+Fetcher = Callable[[str], str]
+
+
+class SecretConfigurationError(RuntimeError):
+    """A secret reference that names no supported store, or a store that holds no value."""
+
+
+def split_secret_value(value: str) -> tuple[str, ...]:
+    """The active secrets held in one stored value (newline-separated, a JSON list/object)."""
+    stripped = value.strip()
+    if stripped.startswith(("[", "{")):
+        try:
+            decoded = json.loads(stripped)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, list):
+            return tuple(str(item) for item in decoded if str(item).strip())
+        if isinstance(decoded, dict):
+            return tuple(str(item) for item in decoded.values() if str(item).strip())
+    return tuple(line.strip() for line in stripped.splitlines() if line.strip())
+
+
+def _fetch_from_ssm(name: str, max_age: int) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_parameter(name, decrypt=True, max_age=max_age))
+
+
+def _fetch_from_secrets_manager(name: str, max_age: int) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(name, max_age=max_age))
+
+
+def load_secret_document(reference: str, *, max_age: int = 300) -> str:
+    """The whole value behind ``reference``, unsplit: for a secret that is one JSON document."""
+    if reference.startswith(SSM_PREFIX):
+        value = _fetch_from_ssm(reference.removeprefix(SSM_PREFIX), max_age)
+    elif reference.startswith(SECRETS_MANAGER_PREFIX):
+        value = _fetch_from_secrets_manager(reference.removeprefix(SECRETS_MANAGER_PREFIX), max_age)
+    else:
+        raise SecretConfigurationError(
+            "a secret reference must start with 'ssm:' or 'secretsmanager:'"
+        )
+    if not value.strip():
+        raise SecretConfigurationError("the referenced secret holds no value")
+    return value
+
+
+def load_secrets(reference: str, *, max_age: int = 300) -> tuple[str, ...]:
+    """Every active secret behind ``reference``, cached for ``max_age`` seconds."""
+    if reference.startswith(SSM_PREFIX):
+        value = _fetch_from_ssm(reference.removeprefix(SSM_PREFIX), max_age)
+    elif reference.startswith(SECRETS_MANAGER_PREFIX):
+        value = _fetch_from_secrets_manager(reference.removeprefix(SECRETS_MANAGER_PREFIX), max_age)
+    else:
+        raise SecretConfigurationError(
+            "a secret reference must start with 'ssm:' or 'secretsmanager:'"
+        )
+    secrets = split_secret_value(value)
+    if not secrets:
+        raise SecretConfigurationError("the referenced secret holds no value")
+    return secrets

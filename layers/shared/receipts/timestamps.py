@@ -1,0 +1,67 @@
+"""Vendor timestamps to aware UTC datetimes.
+
+Callbacks carry ``2016-07-20T17:13:17.908`` (no zone), ``2017-08-29T23:00:22.961Z``,
+``2016-07-22 15:26:34`` and ``+01:00`` offsets; a missing zone means UTC. The status API
+uses RFC 1123 style dates such as ``Mon, 16 Aug 2010 03:45:01 UTC``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Where a callback has no usable timestamp it still has to sort and de-duplicate the same
+# way every time it is retried, so it gets this fixed instant rather than the arrival time.
+UNKNOWN_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Epoch numbers above this are milliseconds (it is 5138 AD in seconds).
+_MILLISECONDS_THRESHOLD = 100_000_000_000
+
+
+def parse_callback_timestamp(raw: str | int | float | None) -> datetime | None:
+    """Parse a callback ``timeStamp``; None when it is missing or unreadable."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, (int, float)) or (isinstance(raw, str) and raw.strip().isdigit()):
+        number = float(raw)
+        if number > _MILLISECONDS_THRESHOLD:
+            number /= 1000
+        try:
+            return datetime.fromtimestamp(number, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        parsed = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_status_api_date(raw: str | None) -> datetime | None:
+    """Parse a status-API date (RFC 1123 style, or ISO 8601 as newer tenants send)."""
+    if not raw:
+        return None
+    # Imported here: only the lookup function reads these dates, and email.utils costs
+    # ~10 ms of cold start that the webhook should not pay.
+    from email.utils import parsedate_to_datetime
+
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return parse_callback_timestamp(raw)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_rfc1123(instant: datetime) -> str:
+    """The status API's own date format, for answers built from stored callbacks."""
+    return instant.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S UTC")
+
+
+def isoformat_millis(instant: datetime) -> str:
+    """Sortable ISO 8601 in UTC with milliseconds: the form used in keys and answers."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{instant.microsecond // 1000:03d}Z"
+    )

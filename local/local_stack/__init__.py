@@ -1,0 +1,1 @@
+"""The Docker-free local stack: embedded AWS (moto), HTTP API emulator, SQS poller, pipe."""

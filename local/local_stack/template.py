@@ -1,0 +1,87 @@
+"""Read ``template.yaml`` so the local stack and the tests build exactly what is deployed.
+
+CloudFormation's short-form tags (``!Ref``, ``!Sub``, ``!GetAtt`` ...) become their long
+form (``{"Ref": ...}``, ``{"Fn::Sub": ...}``) so the template is plain data.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag_constructor(tag: str) -> Any:
+    function = "Ref" if tag == "Ref" else f"Fn::{tag}"
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {function: value}
+
+    return construct
+
+
+for _tag in (
+    "Ref", "Sub", "GetAtt", "Join", "If", "Equals", "Not", "And", "Or", "Select",
+    "Split", "FindInMap", "GetAZs", "ImportValue", "Base64", "Condition", "Cidr",
+):  # fmt: skip
+    _CloudFormationLoader.add_constructor(f"!{_tag}", _tag_constructor(_tag))
+
+
+@cache
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506
+    return loaded
+
+
+def resource(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    resources: dict[str, Any] = load_template(path)["Resources"]
+    return resources[logical_id]
+
+
+def parameter_defaults(path: Path = TEMPLATE_PATH) -> dict[str, str]:
+    parameters: dict[str, Any] = load_template(path).get("Parameters", {})
+    defaults: dict[str, str] = {}
+    for name, spec in parameters.items():
+        default = spec.get("Default", "")
+        defaults[name] = ",".join(default) if isinstance(default, list) else str(default)
+    return defaults
+
+
+def table_definition(logical_id: str = "EventsTable", path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """``create_table`` arguments for a table of the template (name chosen by the caller)."""
+    properties = resource(logical_id, path)["Properties"]
+    definition: dict[str, Any] = {
+        "BillingMode": properties["BillingMode"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
+    }
+    if "GlobalSecondaryIndexes" in properties:
+        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in properties:
+        definition["StreamSpecification"] = {
+            "StreamEnabled": True,
+            **properties["StreamSpecification"],
+        }
+    return definition
+
+
+def time_to_live_attribute(logical_id: str = "EventsTable", path: Path = TEMPLATE_PATH) -> str:
+    properties = resource(logical_id, path)["Properties"]
+    return str(properties["TimeToLiveSpecification"]["AttributeName"])

@@ -1,0 +1,180 @@
+"""The events table under moto, built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from receipts.lifecycle import DeliveryStatus, current_event
+from receipts.models.callback import parse_callback
+from receipts.storage import EventStore, StoreUnavailableError
+from receipts.storage.event_store import CachedAnswer, InvalidCursorError
+
+CALLBACKS = Path(__file__).resolve().parents[3] / "events" / "callbacks"
+RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def callback(name_fragment: str, **changes: Any) -> bytes:
+    (path,) = [p for p in CALLBACKS.glob("*.json") if name_fragment in p.name]
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    notification = payload["deliveryInfoNotification"]
+    for key, value in changes.items():
+        if key in ("transid", "correlationid"):
+            notification[key] = value
+        else:
+            notification["deliveryInfo"][key] = value
+    return json.dumps(payload).encode()
+
+
+def test_a_callback_is_stored_once(event_store: EventStore) -> None:
+    event = parse_callback(callback("01-sms-submitted"))
+    assert event_store.put_event(event, received_at=RECEIVED, gtrid="trace-1") is True
+    assert event_store.put_event(event, received_at=RECEIVED, gtrid="trace-1") is False
+    (stored,) = event_store.list_events(event.transid)
+    assert stored.event == event
+    assert stored.gtrid == "trace-1"
+    assert stored.received_at == RECEIVED
+
+
+def test_a_retry_with_another_spelling_is_the_same_event(event_store: EventStore) -> None:
+    first = parse_callback(callback("01-sms-submitted"))
+    respelled = parse_callback(callback("01-sms-submitted", deliveryStatus="Submited"))
+    assert event_store.put_event(first, received_at=RECEIVED) is True
+    assert event_store.put_event(respelled, received_at=RECEIVED) is False
+
+
+def test_events_come_back_in_time_order_and_status_never_regresses(
+    event_store: EventStore,
+) -> None:
+    submitted = parse_callback(callback("01-sms-submitted"))
+    delivered = parse_callback(callback("02-sms-delivered", timeStamp="2016-07-20T17:13:19.000"))
+    # The delivery report arrives before the submit report.
+    event_store.put_event(delivered, received_at=RECEIVED)
+    event_store.put_event(submitted, received_at=RECEIVED + timedelta(seconds=1))
+    events = [stored.event for stored in event_store.list_events(submitted.transid)]
+    assert [e.status for e in events] == [DeliveryStatus.SUBMITTED, DeliveryStatus.DELIVERED]
+    winner = current_event(events)
+    assert winner is not None
+    assert winner.status is DeliveryStatus.DELIVERED
+
+
+def test_failure_events_carry_the_alert_flag(
+    event_store: EventStore, dynamodb_client: Any, events_table: str
+) -> None:
+    failed = parse_callback(callback("04-sms-failed"))
+    delivered = parse_callback(callback("02-sms-delivered"))
+    event_store.put_event(failed, received_at=RECEIVED)
+    event_store.put_event(delivered, received_at=RECEIVED)
+    items = dynamodb_client.scan(TableName=events_table)["Items"]
+    flags = {item["status"]["S"]: item.get("alert", {}).get("BOOL") for item in items}
+    assert flags == {"failed": True, "delivered": None}
+
+
+def test_search_by_destination_is_newest_first_and_paginated(event_store: EventStore) -> None:
+    for minute in range(5):
+        event = parse_callback(
+            callback(
+                "02-sms-delivered",
+                transid=f"tx-{minute}",
+                timeStamp=f"2016-07-20T17:{minute:02d}:00.000",
+            )
+        )
+        event_store.put_event(event, received_at=RECEIVED)
+    first = event_store.search(destination="918886661353", limit=2)
+    assert [m.transid for m in first.matches] == ["tx-4", "tx-3"]
+    assert first.next_cursor is not None
+    second = event_store.search(destination="918886661353", limit=2, cursor=first.next_cursor)
+    assert [m.transid for m in second.matches] == ["tx-2", "tx-1"]
+    third = event_store.search(destination="918886661353", limit=2, cursor=second.next_cursor)
+    assert [m.transid for m in third.matches] == ["tx-0"]
+
+
+def test_search_by_correlation_id(event_store: EventStore) -> None:
+    event = parse_callback(callback("01-sms-submitted"))
+    event_store.put_event(event, received_at=RECEIVED)
+    page = event_store.search(correlationid="4eef-92ca-79fd0250c4a3-262895e4-2217")
+    assert [m.transid for m in page.matches] == [event.transid]
+    assert page.matches[0].status is DeliveryStatus.SUBMITTED
+    assert event_store.search(correlationid="other").matches == []
+
+
+@pytest.mark.parametrize("cursor", ["not-base64!", "eyJ4IjogMX0=", "W10="])
+def test_a_forged_cursor_is_refused(event_store: EventStore, cursor: str) -> None:
+    with pytest.raises(InvalidCursorError):
+        event_store.search(destination="x", cursor=cursor)
+
+
+def test_open_transactions_index_lists_only_unfinished_ones(event_store: EventStore) -> None:
+    event_store.put_event(parse_callback(callback("01-sms-submitted")), received_at=RECEIVED)
+    event_store.put_event(parse_callback(callback("02-sms-delivered")), received_at=RECEIVED)
+    event_store.put_event(
+        parse_callback(callback("01-sms-submitted", transid="still-open")), received_at=RECEIVED
+    )
+    assert event_store.open_transactions("2026-11-23") == [
+        "262895e4-2217-4eef-92ca-79fd0250c4a3",
+        "still-open",
+    ]
+
+
+def test_cached_answers_round_trip(event_store: EventStore) -> None:
+    answer = CachedAnswer(body='[{"transactionid": "t"}]', fetched_at=RECEIVED, final=True)
+    assert event_store.get_cached_answer("t") is None
+    event_store.put_cached_answer("t", answer, keep_for=timedelta(days=1))
+    assert event_store.get_cached_answer("t") == answer
+
+
+def test_quarantine_keeps_the_raw_body(event_store: EventStore) -> None:
+    kept = event_store.quarantine(
+        body=b"\xff not json",
+        received_at=RECEIVED,
+        request_id="req-1",
+        reason="body is not valid JSON",
+        error_code="invalid_json",
+        field=None,
+        headers={"content-type": "application/json"},
+    )
+    assert event_store.list_quarantine("2026-11-23") == [kept]
+    assert kept.body == b"\xff not json"
+
+
+def test_throttling_is_a_retryable_store_fault(events_table: str) -> None:
+    import boto3
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    store = EventStore(client, events_table)
+    event = parse_callback(callback("01-sms-submitted"))
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "put_item",
+            service_error_code="ProvisionedThroughputExceededException",
+            http_status_code=400,
+        )
+        with pytest.raises(StoreUnavailableError):
+            store.put_event(event, received_at=RECEIVED)
+
+
+def test_a_new_callback_costs_one_write_unit(event_store: EventStore) -> None:
+    """DynamoDB bills a write per started KB of item: names plus values."""
+    for path in sorted(CALLBACKS.glob("*.json")):
+        event = parse_callback(path.read_bytes())
+        item = event_store.event_item(event, received_at=RECEIVED, gtrid="a" * 36)
+        size = sum(len(name.encode()) + _attribute_size(value) for name, value in item.items())
+        assert size <= 1024, f"{path.name}: {size} bytes"
+
+
+def _attribute_size(value: dict[str, Any]) -> int:
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "B":
+        return len(content)
+    if kind == "N":
+        return len(content.lstrip("-").replace(".", "")) // 2 + 1
+    if kind == "BOOL":
+        return 1
+    raise AssertionError(kind)
