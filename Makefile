@@ -7,6 +7,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
+SCAN_VENV := .venv-scan
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/shared functions local benchmarks tools tests
 # Loopback only; a fake account's credentials keep boto3 from looking anywhere else.
@@ -30,8 +31,14 @@ $(SAM_VENV)/bin/.installed: requirements/sam.txt requirements/constraints-sam.tx
 	$(SAM_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt -c requirements/constraints-sam.txt
 	touch $@
 
+$(SCAN_VENV)/bin/.installed: requirements/scan.txt requirements/constraints-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(SCAN_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/scan.txt -c requirements/constraints-scan.txt
+	touch $@
+
 .PHONY: install
-install: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## Create both virtual environments (app, aws-sam-cli)
+install: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(SCAN_VENV)/bin/.installed ## Create the virtual environments (app, aws-sam-cli, scanner)
 
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff (lint and format check) and mypy
@@ -54,15 +61,32 @@ validate: $(SAM_VENV)/bin/.installed ## sam validate --lint and cfn-lint on temp
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
 .PHONY: security
-security: $(BIN)/.installed ## bandit on the code
+security: $(BIN)/.installed $(SCAN_VENV)/bin/.installed ## bandit on the code, checkov on template.yaml
 	$(BIN)/bandit -q -c pyproject.toml -r layers/shared functions local
+	$(SCAN_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
 
 .PHONY: test
 test: lint validate security pytest ## Install everything, then lint, validate, scan and run every test
 
+.PHONY: run
+run: $(BIN)/.installed ## Run the whole product locally, no Docker (embedded AWS + IMIconnect simulator)
+	PYTHONPATH=local $(BIN)/python -m local_stack $(ARGS)
+
+.PHONY: demo
+demo: $(BIN)/.installed ## Send a campaign on every channel through the running `make run` and report
+	PYTHONPATH=local $(BIN)/python -m local_stack.demo $(ARGS)
+
 .PHONY: build
 build: $(SAM_VENV)/bin/.installed ## sam build for Lambda (python3.13, arm64), no Docker needed
 	$(SAM) build --template template.yaml
+
+.PHONY: openapi
+openapi: $(BIN)/.installed ## Write the lookup API's OpenAPI document to docs/openapi.json
+	PYTHONPATH=layers/shared:functions $(BIN)/python -m lookup.openapi docs/openapi.json
+
+.PHONY: bench
+bench: $(BIN)/.installed ## Run every benchmark and print one table (median of several runs)
+	$(BIN)/python benchmarks/run_all.py
 
 .PHONY: events
 events: ## Regenerate events/ from the vendor documents in docs/vendor

@@ -15,8 +15,8 @@ import yaml
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    pass
+# Built with type() so the class checks the same with or without PyYAML's type stubs.
+_CloudFormationLoader: Any = type("_CloudFormationLoader", (yaml.SafeLoader,), {})
 
 
 def _tag_constructor(tag: str) -> Any:
@@ -29,8 +29,12 @@ def _tag_constructor(tag: str) -> Any:
                 value = str(value).split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
+        elif isinstance(node, yaml.MappingNode):
+            value = loader.construct_mapping(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unexpected !{tag}", node.start_mark
+            )
         return {function: value}
 
     return construct
@@ -43,16 +47,18 @@ for _tag in (
     _CloudFormationLoader.add_constructor(f"!{_tag}", _tag_constructor(_tag))
 
 
+# The loader is a SafeLoader that only adds CloudFormation's tags.
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        loaded: dict[str, Any] = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 # nosec B506
     return loaded
 
 
 def resource(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     resources: dict[str, Any] = load_template(path)["Resources"]
-    return resources[logical_id]
+    found: dict[str, Any] = resources[logical_id]
+    return found
 
 
 def parameter_defaults(path: Path = TEMPLATE_PATH) -> dict[str, str]:

@@ -29,6 +29,13 @@ def _config() -> Any:
     )
 
 
+def new_client(service: str) -> Any:
+    """A new client of boto3's default session (for a caller that keeps it, e.g. a provider)."""
+    import boto3
+
+    return boto3.client(service, config=_config())
+
+
 @cache
 def dynamodb_client() -> DynamoDBClient:
     import boto3

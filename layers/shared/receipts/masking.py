@@ -11,6 +11,9 @@ _PHONE = re.compile(r"(?<![\w.:/-])(\+?)(\d{3,11})(\d{4})(?![\w.:/-])")
 
 
 def mask_email(value: str) -> str:
+    # Every log line passes here; most hold no "@", and the scan costs ~25 us on one.
+    if "@" not in value:
+        return value
     return _EMAIL.sub(lambda match: f"{match.group(1)}***@{match.group(2)}", value)
 
 

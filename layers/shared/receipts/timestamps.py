@@ -21,7 +21,8 @@ def parse_callback_timestamp(raw: str | int | float | None) -> datetime | None:
     """Parse a callback ``timeStamp``; None when it is missing or unreadable."""
     if raw is None or raw == "":
         return None
-    if isinstance(raw, (int, float)) or (isinstance(raw, str) and raw.strip().isdigit()):
+    # isdecimal, not isdigit: "²" is a digit that float() refuses.
+    if isinstance(raw, (int, float)) or (isinstance(raw, str) and raw.strip().isdecimal()):
         number = float(raw)
         if number > _MILLISECONDS_THRESHOLD:
             number /= 1000
@@ -35,7 +36,11 @@ def parse_callback_timestamp(raw: str | int | float | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # "0001-01-01T00:00:00+01:00" is valid ISO 8601 but has no UTC instant in range.
+        return None
 
 
 def parse_status_api_date(raw: str | None) -> datetime | None:

@@ -23,8 +23,20 @@ CALLBACK_DOC = VENDOR_DOCS / "delivery-notifications.txt"
 # starts with "Returned".
 _ROW = re.compile(r"^(7\d{3})(.+?)(Returned .+)$")
 
-FACTS_CODES = (7010, 7240, 7241, 7513, 7518, 7519, 7520, 7521, 7522, 7523, 7524, 7528) + tuple(
-    range(9000, 9011)
+FACTS_CODES = (
+    7010,
+    7240,
+    7241,
+    7513,
+    7518,
+    7519,
+    7520,
+    7521,
+    7522,
+    7523,
+    7524,
+    7528,
+    *range(9000, 9011),
 )
 
 

@@ -131,7 +131,9 @@ def _integer_code(raw: str | None) -> int | None:
     if raw is None:
         return None
     stripped = raw.strip()
-    return int(stripped) if stripped.isdigit() else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses. A code is a few digits, so a
+    # longer number is kept only as raw_code (DynamoDB numbers hold 38 digits at most).
+    return int(stripped) if stripped.isdecimal() and len(stripped) <= 18 else None
 
 
 def classify(channel: Channel, code: int | None, status: DeliveryStatus) -> Classification:

@@ -5,6 +5,8 @@
   sorted by ``match_sort`` (``{occurred}#{transid}``).
 - cached status-API answer: pk ``CACHE#{transid}``, sk ``STATUS``.
 - quarantined body: pk ``QUARANTINE#{day}``, sk ``{received}#{request id}``.
+- alert ledger (alerts function): pk ``ALERT#{transid}#{status}``, sk ``ALERT``.
+- storm-control window (alerts function): pk ``STORM#{window start}``, sk ``WINDOW#{seconds}``.
 
 One transaction is one partition, so its events come back in one query, already in time
 order. The event sort key *is* the de-duplication identity: a retried or duplicated callback

@@ -1,0 +1,743 @@
+"""Ingest function: warm cost per callback, cold start, and DynamoDB write units per callback.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--runs 9]
+
+1. Warm cost per callback: ``lambda_handler`` (decorators, hub-signature check, parsing,
+   logging at INFO and metrics as deployed, output thrown away) on one seed callback, against
+   a minimal baseline handler (``json.loads`` plus one ``put_item``) on the same stub, in
+   alternating rounds. Two stubs: a real botocore DynamoDB client whose HTTP send is answered
+   from an in-memory table (request serialisation and response parsing count, as on Lambda;
+   only the network is gone), and a plain object with a ``put_item`` method (no botocore).
+2. Cold start: fresh processes importing the handler and serving the first callback through
+   the deployed wiring (settings from the environment, the layer's DynamoDB client, the secret
+   read through Powertools' parameters), every AWS call answered in memory at botocore's send
+   hook, against ``import boto3; boto3.client("dynamodb")``; in CPU time, because this
+   machine is shared. Variants: the secret in Secrets Manager, the same work routed through
+   Powertools' ``APIGatewayHttpResolver`` (the routing choice), and the packages without
+   byte-code, as ``sam build`` ships them today. Then where the time goes, step by step.
+3. Write units: each seed callback's stored item sized by DynamoDB's item-size rules, with
+   the global secondary index writes it causes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+for _path in (REPO_ROOT, REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions"):
+    sys.path.insert(0, str(_path))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# What the template sets for the function; fake credentials keep botocore from looking around.
+BENCH_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "EVENTS_TABLE_NAME": "imiconnect-receipts-events",
+    "RETENTION_DAYS": "90",
+    "CALLBACK_AUTH_MODE": "hub-signature",
+    "ALLOW_UNAUTHENTICATED_CALLBACKS": "false",
+    "CALLBACK_SECRET_REFERENCE": "ssm:/imiconnect-receipts/bench/callback-secret",
+    "CALLBACK_API_KEY_HEADER": "x-api-key",
+    "MAX_CALLBACK_BYTES": "65536",
+    "POWERTOOLS_SERVICE_NAME": "ingest",
+    "POWERTOOLS_METRICS_NAMESPACE": "imiconnect-receipts-bench",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_PARAMETERS_MAX_AGE": "300",
+}
+for _name, _value in BENCH_ENVIRONMENT.items():
+    os.environ[_name] = _value
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+
+# The function logs and prints metrics as deployed; the table goes to the real stdout.
+TABLE_OUT = sys.stdout
+sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # for the whole run
+
+import boto3  # noqa: E402
+from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+from _harness import PYTHONPATH  # noqa: E402
+from ingest.dependencies import IngestDependencies, table_store  # noqa: E402
+from ingest.handler import lambda_handler  # noqa: E402
+from ingest.settings import settings_from  # noqa: E402
+from receipts.models.callback import parse_callback  # noqa: E402
+from receipts.storage import EventStore  # noqa: E402
+from receipts.storage.event_store import SEARCH_PROJECTION  # noqa: E402
+from receipts.storage.keys import INDEX_KEYS, OPEN_INDEX  # noqa: E402
+
+SECRET = "bench-callback-secret"  # noqa: S105  # a made-up value for the stub
+SAMPLE = "04-sms-failed"
+WARM_AIM = 2.0
+COLD_AIM_MS = 100.0
+WRITE_UNITS_AIM = 1
+
+
+# ---- stubs --------------------------------------------------------------------------------
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+class InMemoryTable:
+    """Answers DynamoDB PutItem over botocore's send hook, honouring the conditional put."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Any] = {}
+
+    def answer(self, request: Any, **_: Any) -> AWSResponse:
+        sent = json.loads(request.body)
+        item = sent["Item"]
+        key = (item["pk"]["S"], item.get("sk", {}).get("S", ""))
+        if "ConditionExpression" in sent and key in self.items:
+            body = (
+                b'{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",'
+                b'"message":"The conditional request failed"}'
+            )
+            return AWSResponse(request.url, 400, {}, _Raw(body))
+        self.items[key] = item
+        return AWSResponse(request.url, 200, {"x-amzn-requestid": "bench"}, _Raw(b"{}"))
+
+
+def botocore_stub() -> tuple[Any, InMemoryTable]:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = InMemoryTable()
+    client.meta.events.register("before-send.dynamodb.PutItem", table.answer)
+    return client, table
+
+
+class PlainStub:
+    """A client object with only ``put_item``: what a test fake would be."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Any] = {}
+
+    def put_item(self, **request: Any) -> dict[str, Any]:
+        item = request["Item"]
+        key = (item["pk"]["S"], item.get("sk", {}).get("S", ""))
+        if "ConditionExpression" in request and key in self.items:
+            raise ClientError(
+                {"Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}},
+                "PutItem",
+            )
+        self.items[key] = item
+        return {}
+
+
+# ---- 1. warm ------------------------------------------------------------------------------
+
+
+class Context:
+    function_name = "ingest-bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ingest-bench"
+    aws_request_id = "bench"
+
+
+def signed_event(sample: str = SAMPLE) -> dict[str, Any]:
+    import hashlib
+    import hmac
+
+    event: dict[str, Any] = json.loads(
+        (REPO_ROOT / "events" / "http" / "callbacks" / f"{sample}.json").read_text()
+    )
+    digest = hmac.new(SECRET.encode(), event["body"].encode(), hashlib.sha256).hexdigest()
+    event["headers"]["x-hub-signature"] = f"sha256={digest}"
+    return event
+
+
+def baseline_handler(
+    client: Any, *, conditional: bool = False
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """``json.loads`` and one ``put_item``; ``conditional`` adds the de-duplicating condition."""
+    condition = {"ConditionExpression": "attribute_not_exists(pk)"} if conditional else {}
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        body = json.loads(event["body"])
+        transid = body["deliveryInfoNotification"]["transid"]
+        try:
+            client.put_item(
+                TableName="imiconnect-receipts-events",
+                Item={"pk": {"S": transid}, "sk": {"S": "EV"}, "body": {"S": event["body"]}},
+                **condition,
+            )
+        except ClientError:
+            return {"statusCode": 200, "body": '{"status":"duplicate"}'}
+        return {"statusCode": 200, "body": '{"status":"accepted"}'}
+
+    return handle
+
+
+def _calls_per_round(function: Callable[[], object], seconds: float = 0.05) -> int:
+    number = 1
+    while True:
+        started = time.perf_counter()
+        for _ in range(number):
+            function()
+        if time.perf_counter() - started > seconds:
+            return number
+        number *= 2
+
+
+def _seconds_per_call(function: Callable[[], object], number: int) -> float:
+    started = time.perf_counter()
+    for _ in range(number):
+        function()
+    return (time.perf_counter() - started) / number
+
+
+def interleaved(
+    measured: Callable[[], object], baseline: Callable[[], object], *, rounds: int = 15
+) -> tuple[float, float, float]:
+    """Median seconds per call of each, and the median of per-round ratios.
+
+    Rounds alternate between the two, so a machine busy with other work slows both alike.
+    """
+    measured_calls = _calls_per_round(measured)
+    baseline_calls = _calls_per_round(baseline)
+    measured_times, baseline_times, ratios = [], [], []
+    for _ in range(rounds):
+        baseline_seconds = _seconds_per_call(baseline, baseline_calls)
+        measured_seconds = _seconds_per_call(measured, measured_calls)
+        measured_times.append(measured_seconds)
+        baseline_times.append(baseline_seconds)
+        ratios.append(measured_seconds / baseline_seconds)
+    return (
+        statistics.median(measured_times),
+        statistics.median(baseline_times),
+        statistics.median(ratios),
+    )
+
+
+WarmRow = tuple[str, float, str, float, float]
+
+
+def warm_figures() -> list[WarmRow]:
+    """(path, ingest seconds, baseline name, baseline seconds, ratio) for each stub."""
+    settings = settings_from(os.environ)
+    event = signed_event()
+    context = Context()
+    rows: list[WarmRow] = []
+    for label, make in (("botocore client, send stubbed", botocore_stub), ("plain object", None)):
+        if make is None:
+            client: Any = PlainStub()
+            items = client.items
+        else:
+            client, table = make()
+            items = table.items
+        dependencies = IngestDependencies(
+            settings=settings, store=table_store(client, settings), secrets=lambda: (SECRET,)
+        )
+        assert lambda_handler(event, context, dependencies=dependencies)["statusCode"] == 200
+
+        def new_callback(
+            dependencies: IngestDependencies = dependencies, items: Any = items
+        ) -> None:
+            items.clear()  # every call is a callback never seen before
+            lambda_handler(event, context, dependencies=dependencies)
+
+        def duplicate(dependencies: IngestDependencies = dependencies) -> None:
+            lambda_handler(event, context, dependencies=dependencies)
+
+        baseline = baseline_handler(client)
+        failing_baseline = baseline_handler(client, conditional=True)
+
+        def baseline_call(baseline: Any = baseline, items: Any = items) -> None:
+            items.clear()
+            baseline(event, context)
+
+        def failing_baseline_call(failing_baseline: Any = failing_baseline) -> None:
+            failing_baseline(event, context)
+
+        for path, measured, baseline_name, against in (
+            ("new", new_callback, "json.loads + put_item", baseline_call),
+            ("duplicate", duplicate, "json.loads + put_item", baseline_call),
+            ("duplicate", duplicate, "json.loads + failing conditional put", failing_baseline_call),
+        ):
+            if against is baseline_call:
+                items.clear()
+            else:
+                failing_baseline_call()  # the key exists from now on
+            seconds, baseline_seconds, ratio = interleaved(measured, against)
+            rows.append((f"{path}, {label}", seconds, baseline_name, baseline_seconds, ratio))
+    return rows
+
+
+# ---- 2. cold ------------------------------------------------------------------------------
+
+# Every AWS call of the deployed wiring (the layer's DynamoDB client, the SSM client behind
+# Powertools' parameters) is answered in memory at botocore's send hook of boto3's default
+# session, so nothing else changes: same clients, same configuration, no network.
+_STUB_AWS = """
+import json
+import boto3
+from botocore.awsrequest import AWSResponse
+class Raw:
+    def __init__(self, body): self.body = body
+    def stream(self, **_): yield self.body
+def put_item(request, **_):
+    return AWSResponse(request.url, 200, {}, Raw(b"{}"))
+def get_parameter(request, **_):
+    answer = {"Parameter": {"Name": "callback-secret", "Type": "SecureString", "Version": 1,
+                            "Value": "bench-callback-secret"}}
+    return AWSResponse(request.url, 200, {}, Raw(json.dumps(answer).encode()))
+def get_secret_value(request, **_):
+    answer = {"Name": "callback-secret", "SecretString": "bench-callback-secret",
+              "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-secret",
+              "VersionId": "1"}
+    return AWSResponse(request.url, 200, {}, Raw(json.dumps(answer).encode()))
+boto3.setup_default_session()
+boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.PutItem", put_item)
+boto3.DEFAULT_SESSION.events.register("before-send.ssm.GetParameter", get_parameter)
+boto3.DEFAULT_SESSION.events.register(
+    "before-send.secrets-manager.GetSecretValue", get_secret_value
+)
+"""
+
+_FIRST_CALLBACK = """
+from ingest.handler import lambda_handler
+response = {handle}
+assert response["statusCode"] == 200, response
+"""
+
+_DIRECT = "lambda_handler(EVENT, CONTEXT)"
+_THROUGH_RESOLVER = "resolve(EVENT)"
+# The same work behind Powertools' resolver: what the routing choice is measured against.
+_RESOLVER_APP = """
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from ingest.routes import handle_event
+app = APIGatewayHttpResolver()
+def _answer(raw):
+    return Response(raw["statusCode"], raw["headers"]["content-type"], raw["body"])
+@app.post("/callbacks")
+def callback():
+    return _answer(handle_event(app.current_event.raw_event))
+@app.route("/callbacks", method=["GET", "HEAD"])
+def probe():
+    return _answer(handle_event(app.current_event.raw_event))
+def resolve(event):
+    return app.resolve(event, CONTEXT)
+"""
+
+
+def _cold_snippet(handle: str, *, resolver: bool) -> str:
+    setup = (
+        f"EVENT = {signed_event()!r}\n"
+        "class CONTEXT:\n"
+        "    function_name = 'ingest-bench'\n"
+        "    memory_limit_in_mb = 512\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:b'\n"
+        "    aws_request_id = 'bench'\n"
+    )
+    timed = _FIRST_CALLBACK.replace("{handle}", handle)
+    if resolver:
+        timed = _RESOLVER_APP + timed
+    # Only the event is built outside the timed part: every import counts, the stubs' too.
+    return setup + timed_snippet(_STUB_AWS + timed)
+
+
+def timed_snippet(body: str) -> str:
+    """Wrap ``body`` so that it prints its wall and CPU seconds as its last line.
+
+    CPU time is what the figures compare: this machine is shared, and a busy neighbour
+    stretches wall time without changing the work done (an idle Lambda sandbox at init runs
+    on its own CPU).
+    """
+    indented = "\n".join(f"    {line}" for line in body.strip().splitlines())
+    return (
+        "import time as _t\n_wall, _cpu = _t.perf_counter(), _t.process_time()\n"
+        f"if True:\n{indented}\n"
+        "print(_t.perf_counter() - _wall, _t.process_time() - _cpu)\n"
+    )
+
+
+def _fresh_process_seconds(code: str, environment: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds a fresh interpreter spends in ``code`` (its last output line)."""
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment
+    ).stdout
+    wall, cpu = output.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+# What the layer's requirements install, plus the project's own packages.
+_SHIPPED_PACKAGES = (
+    "aws_lambda_powertools",
+    "jmespath",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_inspection",
+    "typing_extensions.py",
+)
+
+
+def copy_without_bytecode(target: Path) -> Path:
+    """The layer and the function as ``sam build`` ships them today: sources, no ``.pyc``.
+
+    Lambda's code directories are read-only, so such modules are compiled at every cold
+    start; the runtime's own boto3 and standard library come compiled.
+    """
+    import pydantic
+
+    site_packages = Path(pydantic.__file__).resolve().parents[1]
+    skip = shutil.ignore_patterns("__pycache__")
+    for name in _SHIPPED_PACKAGES:
+        source = site_packages / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=skip)
+        else:
+            shutil.copy2(source, target / name)
+    shutil.copytree(REPO_ROOT / "layers" / "shared" / "receipts", target / "receipts", ignore=skip)
+    shutil.copytree(REPO_ROOT / "functions" / "ingest", target / "ingest", ignore=skip)
+    return target
+
+
+def cold_figures(runs: int, unbuilt: Path) -> dict[str, list[tuple[float, float]]]:
+    """Seconds per fresh process for each variant, run in turn so load hits all alike."""
+    environment = {**os.environ, **BENCH_ENVIRONMENT, "PYTHONPATH": PYTHONPATH}
+    without_bytecode = {
+        **environment,
+        "PYTHONPATH": os.pathsep.join([str(unbuilt), PYTHONPATH]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    origin = subprocess.run(
+        [sys.executable, "-c", "import pydantic, receipts, ingest; print(pydantic.__file__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=without_bytecode,
+    ).stdout
+    assert origin.startswith(str(unbuilt)), origin
+    secrets_manager = {
+        **environment,
+        "CALLBACK_SECRET_REFERENCE": "secretsmanager:/imiconnect-receipts/bench/callback-secret",
+    }
+    variants = {
+        "baseline": (timed_snippet('import boto3\nboto3.client("dynamodb")'), environment),
+        "ingest": (_cold_snippet(_DIRECT, resolver=False), environment),
+        "ingest, secret in Secrets Manager": (
+            _cold_snippet(_DIRECT, resolver=False),
+            secrets_manager,
+        ),
+        "ingest via resolver": (_cold_snippet(_THROUGH_RESOLVER, resolver=True), environment),
+        "ingest, shipped without byte-code": (
+            _cold_snippet(_DIRECT, resolver=False),
+            without_bytecode,
+        ),
+    }
+    # One run first, untimed: it writes the byte-code caches a built package would ship.
+    for code, variant_environment in variants.values():
+        _fresh_process_seconds(code, variant_environment)
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, (code, variant_environment) in variants.items():
+            timings[name].append(_fresh_process_seconds(code, variant_environment))
+    return timings
+
+
+_BREAKDOWN = (
+    """
+import time
+_marks = [time.process_time()]
+def _mark():
+    _marks.append(time.process_time())
+"""
+    + _STUB_AWS
+    + """
+from receipts.aws_clients import dynamodb_client
+dynamodb_client()
+_mark()
+import pydantic
+import receipts.models.callback
+_mark()
+import aws_lambda_powertools.logging, aws_lambda_powertools.metrics
+_mark()
+from ingest.handler import lambda_handler
+from ingest.dependencies import default_dependencies
+_mark()
+default_dependencies().secrets()
+_mark()
+response = lambda_handler(EVENT, CONTEXT)
+assert response["statusCode"] == 200, response
+_mark()
+"""
+    + _RESOLVER_APP
+    + """
+EVENT["headers"]["x-wx-gtrid"] = "second"
+assert resolve(EVENT)["statusCode"] == 200
+_mark()
+print(",".join(str(b - a) for a, b in zip(_marks, _marks[1:])))
+"""
+)
+BREAKDOWN_STEPS = (
+    "boto3 + DynamoDB client (the baseline)",
+    "pydantic + the layer's callback models",
+    "Powertools Logger + Metrics",
+    "ingest's own modules",
+    "the secret: store client + first read",
+    "first callback (parse, store, log, metrics)",
+    "(not shipped) importing the resolver + one request through it",
+)
+
+
+def cold_breakdown(runs: int) -> dict[str, list[float]]:
+    """Median CPU seconds of each cold-start step in fresh processes, per secret store."""
+    code = (
+        f"EVENT = {signed_event()!r}\n"
+        "class CONTEXT:\n"
+        "    function_name = 'ingest-bench'\n"
+        "    memory_limit_in_mb = 512\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:b'\n"
+        "    aws_request_id = 'bench'\n" + _BREAKDOWN
+    )
+    environment = {**os.environ, **BENCH_ENVIRONMENT, "PYTHONPATH": PYTHONPATH}
+    stores = {
+        "SSM": environment,
+        "Secrets Manager": {
+            **environment,
+            "CALLBACK_SECRET_REFERENCE": "secretsmanager:/imiconnect-receipts/bench/secret",
+        },
+    }
+    steps: dict[str, list[list[float]]] = {store: [[] for _ in BREAKDOWN_STEPS] for store in stores}
+    for _ in range(runs):
+        for store, store_environment in stores.items():
+            output = subprocess.run(
+                [sys.executable, "-c", code],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=store_environment,
+            ).stdout
+            for index, seconds in enumerate(output.strip().splitlines()[-1].split(",")):
+                steps[store][index].append(float(seconds))
+    return {
+        store: [statistics.median(values) for values in per_step]
+        for store, per_step in steps.items()
+    }
+
+
+# ---- 3. write units -----------------------------------------------------------------------
+
+
+def _number_size(value: str) -> int:
+    digits = value.lstrip("-").replace(".", "").strip("0") or "0"
+    return math.ceil(len(digits) / 2) + 1
+
+
+def attribute_value_size(value: dict[str, Any]) -> int:
+    """DynamoDB's size of one attribute value (names are counted by the caller)."""
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "N":
+        return _number_size(content)
+    if kind == "B":
+        return len(content)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(
+            len(name.encode()) + attribute_value_size(inner) + 1 for name, inner in content.items()
+        )
+    if kind == "L":
+        return 3 + sum(attribute_value_size(inner) + 1 for inner in content)
+    if kind in ("SS", "BS"):
+        return sum(len(part if isinstance(part, bytes) else part.encode()) for part in content)
+    if kind == "NS":
+        return sum(_number_size(part) for part in content)
+    raise ValueError(kind)
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + attribute_value_size(value) for name, value in item.items())
+
+
+def _units(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+def write_unit_figures() -> dict[str, Any]:
+    """Per seed callback: the table write, and the index writes its attributes cause."""
+    store = EventStore(PlainStub(), "events")  # type: ignore[arg-type]
+    received_at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    table_units, index_units, sizes = [], [], []
+    per_index: dict[str, int] = dict.fromkeys(INDEX_KEYS, 0)
+    samples = sorted((REPO_ROOT / "events" / "http" / "callbacks").glob("*.json"))
+    for path in samples:
+        event = json.loads(path.read_text())
+        item = store.event_item(
+            parse_callback(event["body"]),
+            received_at=received_at,
+            gtrid=event["headers"].get("x-wx-gtrid"),
+        )
+        size = item_size(item)
+        sizes.append(size)
+        table_units.append(_units(size))
+        units = 0
+        for index, (partition, sort) in INDEX_KEYS.items():
+            if partition not in item:
+                continue  # sparse index: no key, no write
+            projected = {"pk", "sk", partition, sort}
+            if index != OPEN_INDEX:
+                projected |= set(SEARCH_PROJECTION)
+            units += _units(item_size({k: v for k, v in item.items() if k in projected}))
+            per_index[index] += 1
+        index_units.append(units)
+    return {
+        "samples": len(samples),
+        "largest_item_bytes": max(sizes),
+        "median_item_bytes": statistics.median(sizes),
+        "table_units": table_units,
+        "index_units": index_units,
+        "per_index": per_index,
+    }
+
+
+# ---- report -------------------------------------------------------------------------------
+
+
+def _table(title: str, rows: list[tuple[str, ...]]) -> None:
+    headers = ("measure", "value", "baseline", "ratio / aim")
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(4)]
+    print(f"\n{title}", file=TABLE_OUT)
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line, file=TABLE_OUT)
+    print("-" * len(line), file=TABLE_OUT)
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)), file=TABLE_OUT)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="fresh processes per cold figure")
+    arguments = parser.parse_args()
+
+    warm = warm_figures()
+    _table(
+        f"Warm cost per callback ({SAMPLE}, hub signature, INFO logs and metrics; medians)",
+        [
+            (
+                label,
+                f"{ingest * 1e6:.0f} us",
+                f"{baseline_name} {baseline * 1e6:.0f} us",
+                f"{ratio:.2f}x (aim <= {WARM_AIM:.0f}x)",
+            )
+            for label, ingest, baseline_name, baseline, ratio in warm
+        ],
+    )
+
+    runs = max(arguments.runs, 5)
+    with tempfile.TemporaryDirectory(prefix="ingest-unbuilt-") as unbuilt:
+        cold = cold_figures(runs, copy_without_bytecode(Path(unbuilt)))
+
+    def median(name: str, part: int) -> float:
+        return statistics.median(run[part] for run in cold[name])
+
+    def extra(name: str, against: str = "baseline") -> float:
+        """Median over runs of the CPU-time difference within a run."""
+        return statistics.median(
+            a[1] - b[1] for a, b in zip(cold[name], cold[against], strict=True)
+        )
+
+    _table(
+        f"Cold start: import + first callback, fresh processes (CPU time; medians of {runs})",
+        [
+            (
+                name,
+                f"{median(name, 1) * 1000:.0f} ms (wall {median(name, 0) * 1000:.0f})",
+                f"boto3 + client {median('baseline', 1) * 1000:.0f} ms "
+                f"(wall {median('baseline', 0) * 1000:.0f})",
+                f"{extra(name) * 1000:+.0f} ms (aim <= +{COLD_AIM_MS:.0f} ms)",
+            )
+            for name in (
+                "ingest",
+                "ingest, secret in Secrets Manager",
+                "ingest via resolver",
+                "ingest, shipped without byte-code",
+            )
+        ]
+        + [
+            (
+                "the resolver's own cost",
+                f"{extra('ingest via resolver', 'ingest') * 1000:+.0f} ms",
+                "hand routing",
+                "why routing is by hand",
+            )
+        ],
+    )
+
+    breakdown = cold_breakdown(runs)
+    _table(
+        f"Where the cold start goes (CPU time, steps in order; medians of {runs} processes)",
+        [
+            (step, f"{ssm * 1000:.0f} ms", f"Secrets Manager: {manager * 1000:.0f} ms", "")
+            for step, ssm, manager in zip(
+                BREAKDOWN_STEPS, breakdown["SSM"], breakdown["Secrets Manager"], strict=True
+            )
+        ]
+        + [
+            (
+                "ingest's cold start over the baseline",
+                f"{sum(breakdown['SSM'][1:-1]) * 1000:+.0f} ms",
+                f"Secrets Manager: {sum(breakdown['Secrets Manager'][1:-1]) * 1000:+.0f} ms",
+                f"aim <= +{COLD_AIM_MS:.0f} ms",
+            )
+        ],
+    )
+
+    units = write_unit_figures()
+    table_units = units["table_units"]
+    index_units = units["index_units"]
+    total = [a + b for a, b in zip(table_units, index_units, strict=True)]
+    _table(
+        f"DynamoDB write units per new callback ({units['samples']} seed callbacks)",
+        [
+            (
+                "table item",
+                f"max {max(table_units)} WCU",
+                f"item {units['median_item_bytes']:.0f} B median, "
+                f"{units['largest_item_bytes']} B max",
+                f"{statistics.mean(table_units):.2f} mean (aim {WRITE_UNITS_AIM})",
+            ),
+            (
+                "index writes",
+                f"{statistics.mean(index_units):.2f} WCU mean",
+                ", ".join(
+                    f"{name} {count}/{units['samples']}"
+                    for name, count in units["per_index"].items()
+                ),
+                f"max {max(index_units)}",
+            ),
+            (
+                "all writes",
+                f"{statistics.mean(total):.2f} WCU mean",
+                "duplicate: 1 WCU (failed conditional put)",
+                f"max {max(total)}",
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

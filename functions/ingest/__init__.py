@@ -1,0 +1,1 @@
+"""The webhook that verifies, de-duplicates and stores every delivery and read notification."""

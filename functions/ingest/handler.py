@@ -1,0 +1,22 @@
+"""Lambda entry point for ``POST /callbacks`` and the console's ``HEAD``/``GET`` probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.dependencies import IngestDependencies
+from ingest.observability import logger, metrics
+from ingest.routes import handle_event
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(
+    event: dict[str, Any],
+    context: LambdaContext,
+    dependencies: IngestDependencies | None = None,
+) -> dict[str, Any]:
+    """``dependencies`` is for tests and benchmarks; Lambda passes only event and context."""
+    return handle_event(event, dependencies)

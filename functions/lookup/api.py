@@ -1,0 +1,316 @@
+"""The HTTP routes, on Powertools' HTTP API resolver with request validation and OpenAPI.
+
+Routes live on a module-level router (registering them is cheap); the resolver itself is
+built on first use. Every route but ``/openapi.json`` needs an API key.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lookup.auth import API_KEY_HEADER
+from lookup.http_errors import register_error_handlers
+from lookup.schemas import (
+    TRANSACTION_ID_PATTERN,
+    AnswerSource,
+    ErrorBody,
+    SearchPageView,
+    TransactionView,
+    VendorRouteErrorBody,
+    VendorTransactionDocument,
+)
+from lookup.service import StatusAnswer
+from lookup.telemetry import ensure_metrics_namespace, logger, metrics
+from lookup.wiring import LookupDependencies
+
+API_TITLE = "imiconnect-receipts lookup"
+API_VERSION = "1.0.0"
+API_KEY_SCHEME = "ApiKey"
+VENDOR_STATUS_PREFIX = "/resources/v1/messaging/status/"
+OPENAPI_PATH = "/openapi.json"
+PUBLIC_PATHS = frozenset({OPENAPI_PATH})
+
+_KEYED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
+
+# Powertools leaves Router.__init__ unannotated.
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+TransactionId = Annotated[
+    str,
+    Path(
+        pattern=TRANSACTION_ID_PATTERN,
+        description="The id the send API returned: a UUID, maybe with _N suffixes.",
+    ),
+]
+
+
+def _error(description: str, model: type[ErrorBody] = ErrorBody) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+_COMMON_ERRORS: dict[int, OpenAPIResponse] = {
+    400: _error("The request is malformed (a transaction id, a query parameter)."),
+    401: _error("The x-api-key header is missing or holds no valid key."),
+    503: _error("The table or the API keys cannot be read right now; retry."),
+}
+
+
+def _vendor_errors(model: type[ErrorBody]) -> dict[int, OpenAPIResponse]:
+    return {
+        **{
+            status: _error(str(answer["description"]), model)
+            for status, answer in _COMMON_ERRORS.items()
+        },
+        403: _error("Vendor 7601: the transaction belongs to another service.", model),
+        404: _error("Vendor 7600: no transaction with this id.", model),
+        429: _error("Vendor 7302: rate limit reached; see Retry-After.", model),
+        502: _error("The vendor rejected the proxy's service key (7001/7002) or failed.", model),
+        504: _error("The vendor did not answer in time.", model),
+    }
+
+
+# ---- collaborators and authentication -----------------------------------------------------
+
+
+def _dependencies(app: APIGatewayHttpResolver | APIGatewayHttpRouter) -> LookupDependencies:
+    dependencies: LookupDependencies = app.context["dependencies"]
+    return dependencies
+
+
+def _route_path(app: APIGatewayHttpResolver) -> str:
+    """The route's path as the template declares it, whatever stage prefixes the URL."""
+    route_key = app.current_event.raw_event.get("routeKey") or ""
+    _, _, path = route_key.partition(" ")
+    return path or app.current_event.path
+
+
+def authenticate(app: APIGatewayHttpResolver) -> None:
+    """Raise unless the request carries a valid API key (public paths need none)."""
+    if _route_path(app) in PUBLIC_PATHS:
+        return
+    # Powertools' header mapping ignores case, as HTTP does.
+    presented = app.current_event.headers.get(API_KEY_HEADER)
+    _dependencies(app).api_keys.verify(presented)
+
+
+def require_api_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    authenticate(app)
+    return next_middleware(app)
+
+
+def is_vendor_route(app: APIGatewayHttpResolver) -> bool:
+    return _route_path(app).startswith(VENDOR_STATUS_PREFIX)
+
+
+# ---- answers ------------------------------------------------------------------------------
+
+
+def _record(transid: str, source: AnswerSource, *, cache_layer: str | None, stale: bool) -> None:
+    if stale:
+        name = "StaleAnswers"
+    elif source is AnswerSource.CACHE:
+        layers = {"memory": "AnswersFromMemoryCache", "table": "AnswersFromTableCache"}
+        name = layers.get(cache_layer or "", "AnswersFromCache")
+    elif source is AnswerSource.CALLBACKS:
+        name = "AnswersFromCallbacks"
+    else:
+        name = "AnswersFromVendor"
+    metrics.add_metric(name=name, unit="Count", value=1)
+    logger.info(
+        "answered",
+        extra={
+            "transactionid": transid,
+            "source": source.value,
+            "cache": cache_layer,
+            "stale": stale,
+        },
+    )
+
+
+def answer_headers(answer: StatusAnswer, now: datetime) -> dict[str, str]:
+    """Where the answer came from, in headers only: the body stays the vendor's exact shape."""
+    headers = {"x-answer-source": answer.source.value}
+    if answer.stale:
+        headers["x-cache"] = "stale"
+        headers["warning"] = '110 - "Response is Stale"'
+        if answer.problem is not None:
+            headers["x-stale-reason"] = answer.problem.code
+    else:
+        headers["x-cache"] = "hit" if answer.source is AnswerSource.CACHE else "miss"
+    if answer.source is AnswerSource.CACHE:
+        headers["age"] = str(answer.age_seconds(now))
+    return headers
+
+
+@router.get(
+    VENDOR_STATUS_PREFIX + "<transactionid>",
+    summary="Transaction status, exactly as the vendor's status API answers it",
+    description=(
+        "A drop-in for GET /resources/v1/messaging/status/{transactionid} of the vendor: same"
+        " path, same JSON array. Answered from stored callbacks when they hold a final status,"
+        " else from a cache, else from the vendor. Headers tell where the answer came from:"
+        " x-answer-source (callbacks, cache, upstream), x-cache (hit, miss, stale), age; a"
+        " stale answer (served because the vendor failed) also carries a Warning header."
+    ),
+    operation_id="getVendorStatus",
+    tags=["vendor-compatible"],
+    security=_KEYED,
+    responses=_vendor_errors(VendorRouteErrorBody),
+    middlewares=[require_api_key],
+)
+def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransactionDocument]]:
+    service = _dependencies(router).service
+    answer = service.vendor_status(transactionid)
+    _record(transactionid, answer.source, cache_layer=answer.cache_layer, stale=answer.stale)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.loads(answer.body),
+        headers=answer_headers(answer, service.now()),
+    )
+
+
+@router.get(
+    "/v1/transactions/<transactionid>",
+    summary="A transaction's current status, its meaning and its timeline",
+    description=(
+        "The current status (the shared lifecycle rule over every stored callback, or the"
+        " vendor's answer when no final callback is stored), its classification and the"
+        " code's meaning, every stored callback in time order, where the answer came from"
+        " and how old it is."
+    ),
+    operation_id="getTransaction",
+    tags=["transactions"],
+    security=_KEYED,
+    responses=_vendor_errors(ErrorBody),
+    middlewares=[require_api_key],
+)
+def transaction(transactionid: TransactionId) -> TransactionView:
+    view = _dependencies(router).service.transaction_view(transactionid)
+    _record(transactionid, view.source, cache_layer=None, stale=view.stale)
+    return view
+
+
+@router.get(
+    "/v1/transactions",
+    summary="Transactions sent to a destination, or carrying a correlation id",
+    description=(
+        "Give exactly one of destination or correlationid. Newest first; a page holds up to"
+        " `limit` stored events grouped by transaction; pass `next` from one page to get the"
+        " following one."
+    ),
+    operation_id="searchTransactions",
+    tags=["transactions"],
+    security=_KEYED,
+    responses=_COMMON_ERRORS,
+    middlewares=[require_api_key],
+)
+def search(
+    destination: Annotated[
+        str | None, Query(min_length=1, max_length=256, description="MSISDN, email, push id...")
+    ] = None,
+    correlationid: Annotated[
+        str | None, Query(min_length=1, max_length=256, description="As set on the send.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Stored events per page.")] = 20,
+    next_token: Annotated[
+        str | None, Query(alias="next", min_length=1, max_length=4096, description="Page token.")
+    ] = None,
+) -> SearchPageView:
+    page = _dependencies(router).service.search(
+        destination=destination, correlationid=correlationid, limit=limit, cursor=next_token
+    )
+    metrics.add_metric(name="Searches", unit="Count", value=1)
+    return page
+
+
+@router.get(
+    OPENAPI_PATH,
+    summary="This API's OpenAPI 3 document",
+    description="Public: it describes the routes and holds no data.",
+    operation_id="getOpenApiDocument",
+    tags=["meta"],
+)
+def openapi_json() -> Response[dict[str, Any]]:
+    metrics.add_metric(name="OpenApiDocuments", unit="Count", value=1)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=openapi_document(),
+        headers={"cache-control": "public, max-age=3600"},
+    )
+
+
+# ---- the resolver and its document --------------------------------------------------------
+
+
+@cache
+def build_resolver() -> APIGatewayHttpResolver:
+    resolver = APIGatewayHttpResolver(
+        enable_validation=True, response_validation_error_http_code=500
+    )
+    resolver.include_router(router)
+    register_error_handlers(resolver, authenticate=authenticate, is_vendor_route=is_vendor_route)
+    return resolver
+
+
+# Powertools documents validation failures as 422 and its own response-validation body;
+# this API answers both in its single error shape (400 and 500), and says so.
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def _house_error_responses(document: dict[str, Any]) -> dict[str, Any]:
+    error_reference = {"$ref": "#/components/schemas/ErrorBody"}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            responses.pop("422", None)
+            if "500" in responses:
+                responses["500"] = {
+                    "description": "An unexpected failure of the lookup itself.",
+                    "content": {"application/json": {"schema": error_reference}},
+                }
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _POWERTOOLS_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    return document
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document of every route, generated from the code."""
+    # Powertools' OpenAPI models cost ~60-150 ms to import: only the document needs them,
+    # so the lookups themselves never pay for them.
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    generated = build_resolver().get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=(
+            "Status look-ups for IMIconnect / Webex Connect messages: a cached drop-in for the"
+            " vendor's transaction status API, answered from stored delivery callbacks when"
+            " possible, plus a timeline and a search of this product's own."
+        ),
+        security_schemes={API_KEY_SCHEME: APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header)},
+    )
+    return _house_error_responses(json.loads(generated))
+
+
+def handle(
+    event: dict[str, Any], context: LambdaContext, dependencies: LookupDependencies
+) -> dict[str, Any]:
+    ensure_metrics_namespace()
+    resolver = build_resolver()
+    # The resolver clears its context after every request.
+    resolver.context["dependencies"] = dependencies
+    return resolver.resolve(event, context)

@@ -1,0 +1,22 @@
+"""Lambda entry point of the lookup function (HTTP API, payload 2.0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lookup.api import handle
+from lookup.telemetry import logger, metrics
+from lookup.wiring import LookupDependencies, default_dependencies
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any],
+    context: LambdaContext,
+    dependencies: LookupDependencies | None = None,
+) -> dict[str, Any]:
+    return handle(event, context, dependencies or default_dependencies())

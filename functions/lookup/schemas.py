@@ -1,0 +1,144 @@
+"""What the routes answer: response models, which also make the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from receipts.channels import Channel
+from receipts.codes.classification import Classification
+from receipts.lifecycle import DeliveryStatus
+from receipts.timestamps import isoformat_millis
+
+# The vendor uses UUIDs with optional ``_digits`` suffixes (one per device of a fan-out);
+# the shape is kept generous so that an id format the vendor adds later still passes.
+TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+
+Instant = Annotated[datetime, PlainSerializer(isoformat_millis, return_type=str)]
+# The vendor's scalars: strings in every documented sample, numbers tolerated so that an
+# answer passes through exactly as the vendor sent it.
+VendorScalar = str | int | float | bool | None
+
+
+class AnswerSource(StrEnum):
+    CALLBACKS = "callbacks"
+    CACHE = "cache"
+    UPSTREAM = "upstream"
+
+
+class VendorTransactionDocument(BaseModel):
+    """One transaction object of the vendor's status API; other fields pass through as sent."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    transactionid: VendorScalar = None
+    clientid: VendorScalar = None
+    api_version: VendorScalar = None
+    type: VendorScalar = None
+    from_: VendorScalar = Field(None, alias="from")
+    to: VendorScalar = None
+    channel: VendorScalar = None
+    status: VendorScalar = Field(
+        None, description="sent, queued, delivered, read, failed, expired, answered, ..."
+    )
+    date_created: VendorScalar = Field(None, examples=["Mon, 16 Aug 2010 03:45:01 UTC"])
+    last_updated: VendorScalar = Field(None, examples=["Mon, 16 Aug 2010 03:45:03 UTC"])
+    error_code: VendorScalar = None
+    error_message: VendorScalar = None
+
+
+class CodeMeaning(BaseModel):
+    code: int
+    message: str
+    description: str
+    classification: Classification
+    known: bool = Field(description="False when the code is in none of the code tables.")
+
+
+class TimelineEntry(BaseModel):
+    status: DeliveryStatus
+    raw_status: str = Field(description="The status exactly as the callback spelled it.")
+    code: int | None
+    description: str
+    classification: Classification
+    occurred_at: Instant
+    received_at: Instant
+
+
+class UpstreamProblem(BaseModel):
+    code: str
+    message: str
+    vendor_code: str | None = None
+
+
+class TransactionView(BaseModel):
+    transactionid: str
+    status: DeliveryStatus
+    raw_status: str
+    final: bool
+    classification: Classification
+    code: CodeMeaning | None
+    channel: Channel
+    destination: str | None
+    correlationid: str | None
+    source: AnswerSource = Field(
+        description="Where the status comes from: stored callbacks, a cached vendor answer,"
+        " or the vendor just now."
+    )
+    as_of: Instant = Field(
+        description="When that information was obtained (last callback, or vendor answer)."
+    )
+    age_seconds: int = Field(ge=0)
+    stale: bool = Field(description="True when the vendor failed and an old answer is shown.")
+    upstream_error: UpstreamProblem | None = Field(
+        None, description="Why the vendor could not be asked, when it could not."
+    )
+    timeline: list[TimelineEntry] = Field(description="Every stored callback, in time order.")
+
+
+class SearchEvent(BaseModel):
+    status: DeliveryStatus
+    code: int | None
+    classification: Classification
+    occurred_at: Instant
+
+
+class SearchTransaction(BaseModel):
+    transactionid: str
+    channel: Channel
+    destination: str
+    correlationid: str
+    status: DeliveryStatus = Field(
+        description="The most advanced status among this page's events of the transaction."
+    )
+    classification: Classification
+    last_event_at: Instant
+    events: list[SearchEvent] = Field(description="This page's matching events, newest first.")
+
+
+class SearchPageView(BaseModel):
+    items: list[SearchTransaction] = Field(description="Transactions, newest event first.")
+    next: str | None = Field(
+        description="Pass as ?next= for the following page; null on the last page."
+    )
+    limit: int
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str
+    vendor_code: str | None = Field(None, description="The vendor's code, when it sent one.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class VendorRouteErrorBody(ErrorBody):
+    """On the vendor's path, errors also carry the vendor's own ``code`` and ``description``."""
+
+    code: str | None = Field(None, examples=["7600"])
+    description: str | None = Field(None, examples=["no results found"])

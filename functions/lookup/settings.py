@@ -1,0 +1,96 @@
+"""The lookup function's settings, read from the environment the template sets.
+
+Validated on first use, never at import time; a missing or malformed variable fails the
+invocation with an error that names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import cache
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from receipts.secret_values import SECRETS_MANAGER_PREFIX, SSM_PREFIX
+
+# Plain HTTP is only for a vendor simulator on this machine; anything else must be HTTPS so
+# the service key never crosses a network in clear.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_SECRET_REFERENCE = rf"^({SSM_PREFIX}|{SECRETS_MANAGER_PREFIX})\S+$"
+
+
+class LookupConfigurationError(RuntimeError):
+    """A setting is missing or malformed; ``variable`` names the environment variable."""
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
+class LookupSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    vendor_base_url: str = Field(alias="VENDOR_BASE_URL", min_length=8)
+    vendor_timeout_seconds: float = Field(4.0, alias="VENDOR_TIMEOUT_SECONDS", gt=0, le=10)
+    vendor_max_attempts: int = Field(3, alias="VENDOR_MAX_ATTEMPTS", ge=1, le=5)
+    # Every attempt and back-off together stay inside this, far from API Gateway's 30 s
+    # integration timeout and the function's own 25 s.
+    vendor_budget_seconds: float = Field(12.0, alias="VENDOR_BUDGET_SECONDS", gt=0, le=20)
+    vendor_service_key_reference: str = Field(
+        alias="VENDOR_SERVICE_KEY_REFERENCE", pattern=_SECRET_REFERENCE
+    )
+    lookup_api_keys_reference: str = Field(
+        alias="LOOKUP_API_KEYS_REFERENCE", pattern=_SECRET_REFERENCE
+    )
+    non_final_cache_seconds: int = Field(30, alias="NON_FINAL_CACHE_SECONDS", ge=0, le=3600)
+    final_cache_seconds: int = Field(86400, alias="FINAL_CACHE_SECONDS", ge=0, le=2592000)
+    stale_serving_seconds: int = Field(86400, alias="STALE_SERVING_SECONDS", ge=0, le=2592000)
+    memory_cache_entries: int = Field(5000, alias="LOOKUP_MEMORY_CACHE_ENTRIES", ge=1, le=1000000)
+    events_table_name: str = Field(alias="EVENTS_TABLE_NAME", min_length=3, max_length=255)
+    secrets_max_age_seconds: int = Field(300, alias="POWERTOOLS_PARAMETERS_MAX_AGE", ge=0)
+
+    @model_validator(mode="after")
+    def _vendor_url_is_safe(self) -> Self:
+        parts = urlsplit(self.vendor_base_url)
+        if not parts.hostname or parts.scheme not in ("https", "http"):
+            raise ValueError("VENDOR_BASE_URL must be an absolute https:// URL")
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise ValueError("VENDOR_BASE_URL must use https:// (http is for 127.0.0.1 only)")
+        if parts.query or parts.fragment:
+            raise ValueError("VENDOR_BASE_URL must not carry a query or a fragment")
+        return self
+
+    @property
+    def final_fresh_for(self) -> timedelta:
+        return timedelta(seconds=self.final_cache_seconds)
+
+    @property
+    def non_final_fresh_for(self) -> timedelta:
+        return timedelta(seconds=self.non_final_cache_seconds)
+
+    @property
+    def stale_for(self) -> timedelta:
+        return timedelta(seconds=self.stale_serving_seconds)
+
+
+def settings_from(environment: Mapping[str, str]) -> LookupSettings:
+    """Validate settings from a mapping; raises :class:`LookupConfigurationError`."""
+    try:
+        return LookupSettings.model_validate(dict(environment))
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        # Only the vendor URL has a rule of its own (the model validator), which has no field.
+        variable = ".".join(str(part) for part in first["loc"]) or "VENDOR_BASE_URL"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if not message.startswith(variable):
+            message = f"{variable}: {message}"
+        raise LookupConfigurationError(message, variable=variable) from None
+
+
+@cache
+def get_settings() -> LookupSettings:
+    return settings_from(os.environ)

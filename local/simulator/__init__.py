@@ -1,0 +1,1 @@
+"""A local IMIconnect / Webex Connect: the send API, realistic callbacks, the status API."""

@@ -1,0 +1,132 @@
+"""Drives the lookup handler in-process: API Gateway events, a Lambda context, spies."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from receipts.secret_values import split_secret_value
+from receipts.storage import EventStore, SearchPage, StoredEvent
+from receipts.storage.event_store import CachedAnswer
+
+EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
+VENDOR_KEY_REFERENCE = "ssm:/imiconnect-receipts/test/vendor-service-key"
+API_KEYS_REFERENCE = "ssm:/imiconnect-receipts/test/lookup-api-keys"
+API_KEY = "lookup-key-1"
+
+
+@dataclass(frozen=True)
+class LambdaContextStub:
+    function_name: str = "LookupFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:LookupFunction"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+def _http_event(sample: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        (EVENTS_DIR / "http" / "lookup" / f"{sample}.json").read_text()
+    )
+    return copy.deepcopy(loaded)
+
+
+def _with_key(event: dict[str, Any], api_key: str | None) -> dict[str, Any]:
+    event["headers"].pop("x-api-key", None)
+    if api_key is not None:
+        event["headers"]["x-api-key"] = api_key
+    return event
+
+
+def _with_path(event: dict[str, Any], path: str) -> dict[str, Any]:
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    return event
+
+
+def vendor_status_event(transid: str, *, api_key: str | None = API_KEY) -> dict[str, Any]:
+    event = _with_path(
+        _http_event("status-by-transactionid"), f"/resources/v1/messaging/status/{transid}"
+    )
+    event["pathParameters"] = {"transactionid": transid}
+    return _with_key(event, api_key)
+
+
+def transaction_event(transid: str, *, api_key: str | None = API_KEY) -> dict[str, Any]:
+    event = _with_path(_http_event("transaction-by-id"), f"/v1/transactions/{transid}")
+    event["pathParameters"] = {"transactionid": transid}
+    return _with_key(event, api_key)
+
+
+def search_event(*, api_key: str | None = API_KEY, **query: str) -> dict[str, Any]:
+    event = _http_event("transactions-by-destination")
+    event["rawQueryString"] = urlencode(query)
+    event["queryStringParameters"] = dict(query)
+    return _with_key(event, api_key)
+
+
+def openapi_event(*, api_key: str | None = None) -> dict[str, Any]:
+    return _with_key(_http_event("openapi"), api_key)
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def callback_body(sample: str, **changes: Any) -> bytes:
+    """A callback sample with deliveryInfo or top-level notification fields changed."""
+    payload = json.loads((EVENTS_DIR / "callbacks" / f"{sample}.json").read_text())
+    notification = payload["deliveryInfoNotification"]
+    for name, value in changes.items():
+        target = notification if name in notification else notification["deliveryInfo"]
+        target[name] = value
+    return json.dumps(payload).encode()
+
+
+@dataclass
+class FakeSecrets:
+    """``load_secrets`` over a dict: reference -> stored value (one secret per line)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
+
+    def __call__(self, reference: str, *, max_age: int = 300) -> tuple[str, ...]:
+        self.reads.append(reference)
+        return split_secret_value(self.values[reference])
+
+
+@dataclass
+class CountingStore:
+    """The real event store, with every call the lookup makes written down."""
+
+    store: EventStore
+    calls: list[str] = field(default_factory=list)
+
+    def list_events(self, transid: str) -> list[StoredEvent]:
+        self.calls.append("list_events")
+        return self.store.list_events(transid)
+
+    def search(
+        self,
+        *,
+        destination: str | None = None,
+        correlationid: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        self.calls.append("search")
+        return self.store.search(
+            destination=destination, correlationid=correlationid, limit=limit, cursor=cursor
+        )
+
+    def get_cached_answer(self, transid: str) -> CachedAnswer | None:
+        self.calls.append("get_cached_answer")
+        return self.store.get_cached_answer(transid)
+
+    def put_cached_answer(self, transid: str, answer: CachedAnswer, *, keep_for: timedelta) -> None:
+        self.calls.append("put_cached_answer")
+        self.store.put_cached_answer(transid, answer, keep_for=keep_for)

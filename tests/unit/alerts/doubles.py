@@ -1,0 +1,126 @@
+"""Test doubles for the alerts function: a settable clock, targets and a scheduler."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alerts.errors import TargetError
+from alerts.model import DigestMarker, Notice
+from receipts.storage.alert_records import pipe_message_from_stream_record
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+EVENTS_DIR = REPO_ROOT / "events"
+SQS_EVENTS_DIR = EVENTS_DIR / "sqs"
+
+
+class FakeClock:
+    def __init__(self, now: datetime = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class RecordingTarget:
+    """Records what it is sent; fails the next ``failures`` sends when told to."""
+
+    minimum_seconds = 0.0
+
+    def __init__(self, name: str, *, failures: int = 0, retryable: bool = True) -> None:
+        self.name = name
+        self.failures = failures
+        self.retryable = retryable
+        self.sent: list[Notice] = []
+        self.attempts = 0
+
+    def send(self, notice: Notice, deadline: float) -> None:
+        self.attempts += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise TargetError(self.name, "scripted failure", retryable=self.retryable)
+        self.sent.append(notice)
+
+
+@dataclass
+class RecordingScheduler:
+    """Keeps the markers instead of delaying them on a queue; can be told to fail."""
+
+    markers: list[tuple[DigestMarker, int]] = field(default_factory=list)
+    failures: int = 0
+
+    def schedule(self, marker: DigestMarker, delay_seconds: int) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("scripted scheduler failure")
+        self.markers.append((marker, delay_seconds))
+
+    def take(self) -> list[DigestMarker]:
+        taken = [marker for marker, _ in self.markers]
+        self.markers.clear()
+        return taken
+
+
+def load_sqs_event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SQS_EVENTS_DIR / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def alert_body(sample: str) -> str:
+    """The alerts-queue body of one failure sample (from the generated events)."""
+    body: str = load_sqs_event(f"alert-{sample}.json")["Records"][0]["body"]
+    return body
+
+
+def body_for_transid(sample: str, transid: str) -> str:
+    """A failure sample's queue body with another transid: a distinct alert of its kind."""
+    record = json.loads(alert_body(sample))
+    image = record["dynamodb"]["NewImage"]
+    payload = json.loads(zlib.decompress(base64.b64decode(image["raw"]["B"])))
+    payload["deliveryInfoNotification"]["transid"] = transid
+    image["raw"]["B"] = zlib.compress(json.dumps(payload).encode())
+    return pipe_message_from_stream_record(record)
+
+
+def sqs_event(*bodies: str, first_id: int = 1) -> dict[str, Any]:
+    """An SQS event with one record per body; messageIds are ``m-<n>``."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{first_id + index}",
+                "receiptHandle": f"handle-{first_id + index}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1714557600000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "alerts"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:alerts"
+    aws_request_id: str = "request-1"
+    remaining_millis: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return sorted(item["itemIdentifier"] for item in response["batchItemFailures"])

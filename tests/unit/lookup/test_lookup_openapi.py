@@ -1,0 +1,111 @@
+"""The OpenAPI document is generated from the code and matches what the template routes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from local_stack.template import resource
+from lookup.api import openapi_document
+from lookup.openapi import main
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _template_routes() -> set[tuple[str, str]]:
+    events = resource("LookupFunction")["Properties"]["Events"]
+    return {
+        (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+        for event in events.values()
+        if event["Type"] == "HttpApi"
+    }
+
+
+def _document_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method, path) for path, item in document["paths"].items() for method in item}
+
+
+def test_every_route_of_the_template_is_documented_and_nothing_else() -> None:
+    template_routes = _template_routes()
+
+    assert template_routes  # the template does route the lookup function
+    assert _document_routes(openapi_document()) == template_routes
+
+
+def test_the_document_is_valid_openapi_3() -> None:
+    document = openapi_document()
+
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_every_route_but_the_document_itself_needs_an_api_key() -> None:
+    document = openapi_document()
+    schemes = document["components"]["securitySchemes"]
+
+    assert schemes["ApiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    for path, item in document["paths"].items():
+        security = item["get"].get("security")
+        if path == "/openapi.json":
+            assert security is None
+        else:
+            assert security == [{"ApiKey": []}]
+
+
+def test_errors_are_documented_in_the_single_error_shape() -> None:
+    document = openapi_document()
+    error_reference = {"$ref": "#/components/schemas/ErrorBody"}
+
+    for item in document["paths"].values():
+        responses = item["get"]["responses"]
+        assert "422" not in responses  # validation failures are answered 400
+        assert responses["500"]["content"]["application/json"]["schema"] == error_reference
+    vendor_route = document["paths"]["/resources/v1/messaging/status/{transactionid}"]["get"]
+    assert {"400", "401", "403", "404", "429", "502", "504"} <= set(vendor_route["responses"])
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_the_transaction_id_shape_is_documented() -> None:
+    item = openapi_document()["paths"]["/v1/transactions/{transactionid}"]["get"]
+
+    [parameter] = item["parameters"]
+    assert parameter["in"] == "path"
+    assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_.:-]{1,128}$"
+
+
+def test_the_script_writes_the_document(tmp_path: Path) -> None:
+    target = tmp_path / "docs" / "openapi.json"
+
+    assert main([str(target)]) == 0
+
+    assert json.loads(target.read_text()) == openapi_document()
+
+
+def test_the_script_runs_as_a_module(tmp_path: Path) -> None:
+    target = tmp_path / "openapi.json"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            str(REPO_ROOT / part) for part in ("layers/shared", "functions")
+        ),
+    }
+
+    subprocess.run(
+        [sys.executable, "-m", "lookup.openapi", str(target)],
+        check=True,
+        capture_output=True,
+        env=environment,
+        timeout=60,
+    )
+
+    assert _document_routes(json.loads(target.read_text())) == _template_routes()
+
+
+def test_the_script_needs_exactly_one_path() -> None:
+    assert main([]) == 2
