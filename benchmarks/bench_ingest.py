@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 for _path in (REPO_ROOT, REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions"):
@@ -64,22 +64,23 @@ for _name, _value in BENCH_ENVIRONMENT.items():
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
     os.environ.pop(_name, None)
 
-# The function logs and prints metrics as deployed; the table goes to the real stdout.
+# The function logs and prints metrics as deployed; the table goes to the real stdout, and
+# main() sends the function's own output (captured by its logger when first imported, so
+# main() swaps stdout before the handler's modules are loaded) to /dev/null.
 TABLE_OUT = sys.stdout
-sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # for the whole run
 
 import boto3  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 from _harness import PYTHONPATH  # noqa: E402
-from ingest.dependencies import IngestDependencies, table_store  # noqa: E402
-from ingest.handler import lambda_handler  # noqa: E402
-from ingest.settings import settings_from  # noqa: E402
 from receipts.models.callback import parse_callback  # noqa: E402
 from receipts.storage import EventStore  # noqa: E402
 from receipts.storage.event_store import SEARCH_PROJECTION  # noqa: E402
 from receipts.storage.keys import INDEX_KEYS, OPEN_INDEX  # noqa: E402
+
+if TYPE_CHECKING:
+    from ingest.dependencies import IngestDependencies
 
 SECRET = "bench-callback-secret"  # noqa: S105  # a made-up value for the stub
 SAMPLE = "04-sms-failed"
@@ -234,6 +235,10 @@ WarmRow = tuple[str, float, str, float, float]
 
 def warm_figures() -> list[WarmRow]:
     """(path, ingest seconds, baseline name, baseline seconds, ratio) for each stub."""
+    from ingest.dependencies import IngestDependencies, table_store
+    from ingest.handler import lambda_handler
+    from ingest.settings import settings_from
+
     settings = settings_from(os.environ)
     event = signed_event()
     context = Context()
@@ -392,8 +397,8 @@ _SHIPPED_PACKAGES = (
 )
 
 
-def copy_without_bytecode(target: Path) -> Path:
-    """The layer and the function as ``sam build`` ships them today: sources, no ``.pyc``.
+def copy_without_bytecode(target: Path, functions: tuple[str, ...] = ("ingest",)) -> Path:
+    """The layer and the functions as ``sam build`` would ship them without byte-code.
 
     Lambda's code directories are read-only, so such modules are compiled at every cold
     start; the runtime's own boto3 and standard library come compiled.
@@ -409,7 +414,8 @@ def copy_without_bytecode(target: Path) -> Path:
         else:
             shutil.copy2(source, target / name)
     shutil.copytree(REPO_ROOT / "layers" / "shared" / "receipts", target / "receipts", ignore=skip)
-    shutil.copytree(REPO_ROOT / "functions" / "ingest", target / "ingest", ignore=skip)
+    for package in functions:
+        shutil.copytree(REPO_ROOT / "functions" / package, target / package, ignore=skip)
     return target
 
 
@@ -632,6 +638,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per cold figure")
     arguments = parser.parse_args()
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # for the whole run
 
     warm = warm_figures()
     _table(

@@ -29,7 +29,7 @@ class Metric:
     QUARANTINED = "Quarantined"
     AUTH_FAILURES = "AuthFailures"
     STORE_UNAVAILABLE = "StoreUnavailable"
-    SECRET_UNAVAILABLE = "SecretUnavailable"  # noqa: S105  # a metric name, not a secret
+    SECRET_UNAVAILABLE = "SecretUnavailable"  # noqa: S105  # nosec B105  # a metric name, not a secret
     CONFIGURATION_ERRORS = "ConfigurationErrors"
     INTERNAL_ERRORS = "InternalErrors"
     PROBES = "Probes"

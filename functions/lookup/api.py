@@ -58,6 +58,12 @@ def _error(description: str, model: type[ErrorBody] = ErrorBody) -> OpenAPIRespo
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
+def _success(description: str) -> OpenAPIResponse:
+    # No content here: Powertools fills it in from the route's return annotation, which it
+    # only does by itself when a route lists no responses of its own.
+    return {"description": description}
+
+
 _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
     400: _error("The request is malformed (a transaction id, a query parameter)."),
     401: _error("The x-api-key header is missing or holds no valid key."),
@@ -165,7 +171,10 @@ def answer_headers(answer: StatusAnswer, now: datetime) -> dict[str, str]:
     operation_id="getVendorStatus",
     tags=["vendor-compatible"],
     security=_KEYED,
-    responses=_vendor_errors(VendorRouteErrorBody),
+    responses={
+        200: _success("The vendor's JSON array, one document per transaction."),
+        **_vendor_errors(VendorRouteErrorBody),
+    },
     middlewares=[require_api_key],
 )
 def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransactionDocument]]:
@@ -192,7 +201,10 @@ def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransacti
     operation_id="getTransaction",
     tags=["transactions"],
     security=_KEYED,
-    responses=_vendor_errors(ErrorBody),
+    responses={
+        200: _success("The transaction's current status and its timeline of callbacks."),
+        **_vendor_errors(ErrorBody),
+    },
     middlewares=[require_api_key],
 )
 def transaction(transactionid: TransactionId) -> TransactionView:
@@ -212,7 +224,7 @@ def transaction(transactionid: TransactionId) -> TransactionView:
     operation_id="searchTransactions",
     tags=["transactions"],
     security=_KEYED,
-    responses=_COMMON_ERRORS,
+    responses={200: _success("One page of matching transactions."), **_COMMON_ERRORS},
     middlewares=[require_api_key],
 )
 def search(

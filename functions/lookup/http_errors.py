@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
@@ -104,5 +105,11 @@ def register_error_handlers(
             )
         )
 
+    def no_route(_error: NotFoundError) -> Response[Any]:
+        # Powertools' own 404 body is {"statusCode", "message"}: answer in this API's shape.
+        metrics.add_metric(name="RefusedLookups", unit="Count", value=1)
+        return problem_response(Problem(404, "no_such_route", "No route matches this path."))
+
+    resolver.not_found(no_route)
     resolver.exception_handler(RequestValidationError)(invalid_request)
     resolver.exception_handler(ResponseValidationError)(invalid_response)

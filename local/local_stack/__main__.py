@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds before a failed alert record is retried (the queue's own is 180)",
     )
     stack.add_argument("--quiet", action="store_true", help="no access log, alerts only")
+    stack.add_argument(
+        "--alerts-kept",
+        type=int,
+        default=1000,
+        help="alerts the console keeps for GET /alerts (the most recent; load runs raise it)",
+    )
     add_signing_arguments(parser)
     add_behaviour_arguments(parser)
     return parser
@@ -106,6 +112,7 @@ def options_from_arguments(args: argparse.Namespace) -> StackOptions:
         retry_visibility_seconds=args.retry_visibility,
         state_file=args.state_file,
         access_log=not args.quiet,
+        alerts_kept=args.alerts_kept,
     )
 
 

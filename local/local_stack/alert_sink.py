@@ -43,8 +43,8 @@ class ReceivedAlert:
 class AlertLog:
     """The alerts received so far (the most recent ``MAX_KEPT``), printed as they come."""
 
-    def __init__(self, *, echo: bool = True) -> None:
-        self._alerts: deque[ReceivedAlert] = deque(maxlen=MAX_KEPT)
+    def __init__(self, *, echo: bool = True, max_kept: int = MAX_KEPT) -> None:
+        self._alerts: deque[ReceivedAlert] = deque(maxlen=max_kept)
         self._lock = threading.Lock()
         self._echo = echo
         self.total = 0

@@ -134,7 +134,9 @@ def build_event(
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
-        "rawPath": raw_path,
+        # HTTP API hands the function the path percent-decoded, rawPath included (REST APIs
+        # and function URLs keep the encoding); routing above still uses the path as sent.
+        "rawPath": unquote(raw_path),
         "rawQueryString": request.raw_query_string,
         "headers": headers,
         "requestContext": {

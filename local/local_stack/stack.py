@@ -99,6 +99,8 @@ class StackOptions:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     # Print an access-log line per API request.
     access_log: bool = True
+    # Alerts the console keeps for GET /alerts (the most recent ones).
+    alerts_kept: int = 1000
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -116,7 +118,7 @@ class LocalStack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
         self.credentials = self.options.credentials or LocalCredentials()
-        self.alerts = AlertLog()
+        self.alerts = AlertLog(max_kept=self.options.alerts_kept)
         self.faults = FaultInjector()
         # Test hooks beside the API's faults: the vendor's status API and AWS calls.
         self.vendor_faults = FaultInjector()

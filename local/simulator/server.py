@@ -77,7 +77,7 @@ def _make_handler(simulator: Simulator, faults: FaultSource | None) -> type[Quie
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return True
-            self.send_json(fault, {"code": "7000", "description": "injected fault"})
+            self.send_json(fault, {"message": "injected fault"})
             return True
 
         def do_POST(self) -> None:  # noqa: N802

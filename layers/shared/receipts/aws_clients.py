@@ -24,7 +24,8 @@ def _config() -> Any:
     return Config(
         connect_timeout=1,
         read_timeout=2,
-        retries={"mode": "standard", "max_attempts": 3},
+        # total_max_attempts counts the first try; botocore's max_attempts counts retries only.
+        retries={"mode": "standard", "total_max_attempts": 3},
         tcp_keepalive=True,
     )
 

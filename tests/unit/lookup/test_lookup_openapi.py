@@ -109,3 +109,16 @@ def test_the_script_runs_as_a_module(tmp_path: Path) -> None:
 
 def test_the_script_needs_exactly_one_path() -> None:
     assert main([]) == 2
+
+
+def test_the_committed_document_is_the_generated_one() -> None:
+    committed = json.loads((REPO_ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+
+    # `make openapi` rewrites it; a route changed without it fails here.
+    assert committed == openapi_document()
+
+
+def test_every_route_documents_its_success_answer() -> None:
+    for path, item in openapi_document()["paths"].items():
+        success = item["get"]["responses"].get("200", {})
+        assert success.get("content", {}).get("application/json", {}).get("schema"), path

@@ -15,6 +15,8 @@ from receipts.storage.event_store import SEARCH_PROJECTION
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+# Actions IAM does not scope to a resource; "*" is the only resource that matches them.
+ACTIONS_WITHOUT_RESOURCE_SCOPE = {"dynamodb:ListStreams"}
 
 
 def test_globals_target_python_3_13_on_arm64_with_tracing() -> None:
@@ -119,7 +121,12 @@ def test_iam_is_least_privilege(owner: str, statement: dict[str, Any]) -> None:
     assert all("*" not in action for action in actions), f"{owner}: wildcard action {actions}"
     resources = statement["Resource"]
     resources = resources if isinstance(resources, list) else [resources]
-    assert "*" not in resources, f"{owner}: wildcard resource"
+    if resources == ["*"]:
+        # Only actions IAM cannot scope to a resource may use "*", each in a named statement.
+        assert set(actions) <= ACTIONS_WITHOUT_RESOURCE_SCOPE, f"{owner}: wildcard resource"
+        assert statement.get("Sid"), f"{owner}: unscoped statement needs a Sid saying why"
+    else:
+        assert "*" not in resources, f"{owner}: wildcard resource"
 
 
 def test_no_secret_values_in_the_template() -> None:
@@ -130,3 +137,30 @@ def test_no_secret_values_in_the_template() -> None:
         for variable, value in variables.items():
             if re.search(r"SECRET|KEY", variable) and "REFERENCE" not in variable:
                 assert isinstance(value, dict), f"{name}.{variable} holds a literal"
+
+
+def test_ingest_failure_alarm_watches_the_counters_the_function_emits() -> None:
+    from ingest.observability import SERVICE, Metric
+
+    alarm = resource("IngestFailuresAlarm")["Properties"]
+    watched = {
+        query["MetricStat"]["Metric"]["MetricName"]
+        for query in alarm["Metrics"]
+        if "MetricStat" in query
+    }
+    assert watched == {
+        Metric.STORE_UNAVAILABLE,
+        Metric.SECRET_UNAVAILABLE,
+        Metric.CONFIGURATION_ERRORS,
+        Metric.INTERNAL_ERRORS,
+    }
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            assert (
+                metric["Namespace"]
+                == TEMPLATE["Globals"]["Function"]["Environment"]["Variables"][
+                    "POWERTOOLS_METRICS_NAMESPACE"
+                ]
+            )
+            assert metric["Dimensions"] == [{"Name": "service", "Value": SERVICE}]

@@ -1,0 +1,40 @@
+"""Keep the README's performance section equal to the latest benchmark and load results.
+
+``make bench`` and ``make load`` write ``benchmarks/latest.md`` and ``latest-load.md``; both
+then call :func:`update_readme`, so the figures a reader sees are the ones last measured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+README_PATH = BENCHMARKS.parent / "README.md"
+START_MARKER = "<!-- benchmarks:start (written by make bench and make load) -->"
+END_MARKER = "<!-- benchmarks:end -->"
+SOURCES = (BENCHMARKS / "latest.md", BENCHMARKS / "latest-load.md")
+
+
+def rendered_section(sources: tuple[Path, ...] = SOURCES) -> str:
+    """The text between the markers: each result file, in order, as written."""
+    parts = [path.read_text(encoding="utf-8").strip() for path in sources if path.exists()]
+    return "\n\n".join(parts)
+
+
+def current_section(readme: str) -> str:
+    """The text between the markers, or ValueError when the README lost them."""
+    start = readme.index(START_MARKER) + len(START_MARKER)
+    end = readme.index(END_MARKER, start)
+    return readme[start:end].strip()
+
+
+def update_readme(readme_path: Path = README_PATH, sources: tuple[Path, ...] = SOURCES) -> bool:
+    """Rewrite the section; True when the README changed."""
+    readme = readme_path.read_text(encoding="utf-8")
+    start = readme.index(START_MARKER) + len(START_MARKER)
+    end = readme.index(END_MARKER, start)
+    updated = readme[:start] + "\n\n" + rendered_section(sources) + "\n\n" + readme[end:]
+    if updated == readme:
+        return False
+    readme_path.write_text(updated, encoding="utf-8")
+    return True

@@ -1,0 +1,232 @@
+"""Least privilege, asserted over template.yaml: every grant is listed here, nothing more.
+
+``tests/unit/template/test_template.py`` already refuses wildcard actions and resources in
+the functions' and roles' statements. This goes further: each principal's grants are exactly
+the (action, resource, condition) triples below, so a new permission fails this test until
+it is added here on purpose; every DynamoDB write is confined to its own key prefixes
+(``dynamodb:LeadingKeys``, the prefixes of ``receipts.storage.keys``); the pipe's role can be
+assumed by EventBridge Pipes of this account only; and the resource policies' wildcards are
+denials or the key's own administration.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local_stack.template import load_template
+from receipts.storage import keys
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+TABLE = "EventsTable.Arn"
+SECRETS = "${SecretsPrefix}/${Stage}"
+
+
+def _leading_keys(*prefixes: str) -> str:
+    return json.dumps(
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{p}*" for p in prefixes]}},
+        sort_keys=True,
+    )
+
+
+def _prefix(key: str) -> str:
+    return key.split("#", 1)[0] + "#"
+
+
+EVENT_PREFIX = _prefix(keys.transaction_key("t"))
+QUARANTINE_PREFIX = _prefix(keys.quarantine_key("d"))
+CACHE_PREFIX = _prefix(keys.cache_key("t"))
+ALERT_PREFIX = "ALERT#"
+STORM_PREFIX = "STORM#"
+
+
+def _secret(name: str) -> set[tuple[str, str, str | None]]:
+    return {
+        ("ssm:GetParameter", f"ssm:parameter/{SECRETS}/{name}", None),
+        ("secretsmanager:GetSecretValue", f"secretsmanager:secret:/{SECRETS}/{name}-*", None),
+    }
+
+
+EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
+    "IngestFunction": {
+        ("dynamodb:PutItem", TABLE, _leading_keys(EVENT_PREFIX, QUARANTINE_PREFIX)),
+        *_secret("callback-secret"),
+    },
+    "LookupFunction": {
+        *{
+            (action, resource, None)
+            for action in ("dynamodb:GetItem", "dynamodb:Query")
+            for resource in (
+                TABLE,
+                "${EventsTable.Arn}/index/by-destination",
+                "${EventsTable.Arn}/index/by-correlation",
+            )
+        },
+        ("dynamodb:PutItem", TABLE, _leading_keys(CACHE_PREFIX)),
+        *_secret("vendor-service-key"),
+        *_secret("lookup-api-keys"),
+    },
+    "AlertsFunction": {
+        *{
+            (action, TABLE, _leading_keys(ALERT_PREFIX, STORM_PREFIX))
+            for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem")
+        },
+        ("sns:Publish", "AlertTopic", None),
+        ("sqs:SendMessage", "AlertsQueue.Arn", None),
+        *_secret("alert-webhooks"),
+    },
+    "AlertsPipeRole": {
+        *{
+            (f"dynamodb:{action}", "EventsTable.StreamArn", None)
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator")
+        },
+        # IAM matches ListStreams on "*" only; it lists stream names and reads no data.
+        ("dynamodb:ListStreams", "*", None),
+        ("sqs:SendMessage", "AlertsQueue.Arn", None),
+        ("sqs:SendMessage", "AlertsPipeDeadLetterQueue.Arn", None),
+    },
+}
+
+
+def _resource_name(resource: Any) -> str:
+    """A readable name for a policy resource: ``EventsTable.Arn``, ``ssm:parameter/...``."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        logical_id, attribute = resource["Fn::GetAtt"]
+        return f"{logical_id}.{attribute}"
+    if isinstance(resource, dict) and "Ref" in resource:
+        return str(resource["Ref"])
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        text = str(resource["Fn::Sub"])
+        return text.replace("arn:${AWS::Partition}:", "").replace(
+            ":${AWS::Region}:${AWS::AccountId}:", ":"
+        )
+    return str(resource)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(name: str) -> list[dict[str, Any]]:
+    resource = RESOURCES[name]
+    if resource["Type"] == "AWS::IAM::Role":
+        return [
+            statement
+            for policy in resource["Properties"].get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+    policies = resource["Properties"].get("Policies", [])
+    # Only inline statements: a managed policy or a SAM policy template would grant more
+    # than this table shows.
+    assert all(isinstance(policy, dict) and set(policy) == {"Statement"} for policy in policies)
+    return [statement for policy in policies for statement in policy["Statement"]]
+
+
+def _grants(name: str) -> set[tuple[str, str, str | None]]:
+    grants = set()
+    for statement in _statements(name):
+        assert statement["Effect"] == "Allow"
+        condition = statement.get("Condition")
+        rendered = json.dumps(condition, sort_keys=True) if condition else None
+        for action in _as_list(statement["Action"]):
+            for resource in _as_list(statement["Resource"]):
+                grants.add((action, _resource_name(resource), rendered))
+    return grants
+
+
+def test_every_principal_with_permissions_is_listed() -> None:
+    principals = {
+        name
+        for name, resource in RESOURCES.items()
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::IAM::Role")
+    }
+
+    assert principals == set(EXPECTED)
+
+
+@pytest.mark.parametrize("principal", sorted(EXPECTED))
+def test_each_principal_has_exactly_its_listed_grants(principal: str) -> None:
+    assert _grants(principal) == EXPECTED[principal]
+
+
+def test_no_function_brings_a_role_or_managed_policies_of_its_own() -> None:
+    for name, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            properties = resource["Properties"]
+            assert "Role" not in properties, name
+            assert "PermissionsBoundary" not in properties or properties["PermissionsBoundary"]
+
+
+def test_every_dynamodb_write_is_confined_to_its_key_prefixes() -> None:
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+              "dynamodb:BatchWriteItem"}  # fmt: skip
+    for principal in EXPECTED:
+        for action, resource, condition in _grants(principal):
+            if action in writes:
+                assert condition is not None and "dynamodb:LeadingKeys" in condition, (
+                    f"{principal} may {action} any key of {resource}"
+                )
+    # Nobody may scan, delete or batch-write the table.
+    granted = {action for principal in EXPECTED for action, _, _ in _grants(principal)}
+    assert not granted & {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_the_pipes_role_is_for_this_accounts_pipes_only() -> None:
+    trust = RESOURCES["AlertsPipeRole"]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "pipes.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    assert RESOURCES["AlertsPipe"]["Properties"]["RoleArn"] == {
+        "Fn::GetAtt": ["AlertsPipeRole", "Arn"]
+    }
+
+
+def _resource_policy_statements() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, resource in RESOURCES.items():
+        properties = resource.get("Properties", {})
+        document = properties.get("PolicyDocument") or properties.get("KeyPolicy")
+        if document and resource["Type"] != "AWS::IAM::Role":
+            found.extend((name, statement) for statement in document["Statement"])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("owner", "statement"),
+    _resource_policy_statements(),
+    ids=lambda value: value if isinstance(value, str) else value.get("Sid", "statement"),
+)
+def test_resource_policy_wildcards_are_denials_or_the_keys_own_administration(
+    owner: str, statement: dict[str, Any]
+) -> None:
+    actions = _as_list(statement["Action"])
+    # A whole service (sqs:*) or anyone (Principal "*"); kms:GenerateDataKey* is one family.
+    wildcard = any(action == "*" or action.endswith(":*") for action in actions) or (
+        statement.get("Principal") == "*"
+    )
+    if not wildcard or statement["Effect"] == "Deny":
+        return
+    # A KMS key policy must let the account administer the key (else nobody can); that is
+    # the only wildcard Allow, and only for the account's root principal.
+    assert RESOURCES[owner]["Type"] == "AWS::KMS::Key", owner
+    assert statement["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    assert actions == ["kms:*"]
+
+
+def test_cloudwatch_may_only_use_the_operations_key_to_publish_alarms() -> None:
+    key_policy = RESOURCES["OpsTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [
+        s for s in key_policy if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+
+    assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
