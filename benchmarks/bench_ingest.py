@@ -61,7 +61,9 @@ BENCH_ENVIRONMENT = {
 }
 for _name, _value in BENCH_ENVIRONMENT.items():
     os.environ[_name] = _value
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+# PYTHONDONTWRITEBYTECODE (set on some build machines) would leave the project's own modules
+# without byte-code caches, so every "with byte-code" cold start would compile them.
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "PYTHONDONTWRITEBYTECODE"):
     os.environ.pop(_name, None)
 
 # The function logs and prints metrics as deployed; the table goes to the real stdout, and

@@ -9,7 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "layers" / "shared")]
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[1] / part) for part in ("layers/shared", "local")
+]
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
 from _harness import (  # noqa: E402
@@ -42,7 +44,16 @@ def normalise_figures() -> tuple[float, float]:
     )
 
 
+def deployed_pydantic_environment() -> dict[str, str]:
+    """The pydantic settings the template gives every function, applied to both sides."""
+    from local_stack.template import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: str(value) for name, value in variables.items() if name.startswith("PYDANTIC_")}
+
+
 def import_figures(runs: int = 9) -> tuple[float, float]:
+    environment = deployed_pydantic_environment()
     layer = fresh_process_seconds(
         timed_snippet(
             "import receipts.models.callback, receipts.models.status_api\n"
@@ -50,8 +61,11 @@ def import_figures(runs: int = 9) -> tuple[float, float]:
             "receipts.codes.lookup.resolve_code(7500)"
         ),
         runs=runs,
+        env=environment,
     )
-    pydantic_alone = fresh_process_seconds(timed_snippet("import pydantic.main"), runs=runs)
+    pydantic_alone = fresh_process_seconds(
+        timed_snippet("import pydantic.main"), runs=runs, env=environment
+    )
     return layer, pydantic_alone
 
 
