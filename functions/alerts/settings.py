@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.errors import AlertConfigurationError
 from receipts.channels import Channel, canonical_channel
-from receipts.lifecycle import DeliveryStatus, canonical_status
+from receipts.lifecycle import FAILURE_STATUSES, DeliveryStatus, canonical_status
 
 # The final failures: what a team wants to hear about when nobody overrides it.
 DEFAULT_ALERT_STATUSES = frozenset(
@@ -68,6 +68,13 @@ class AlertSettings(BaseModel):
             if status is DeliveryStatus.UNKNOWN and name.lower() != "unknown":
                 valid = ", ".join(sorted(member.value for member in DeliveryStatus))
                 raise ValueError(f"unknown status {name!r}; use one of: {valid}")
+            if not status.is_failure:
+                # The table's stream reaches this function through a pipe that forwards
+                # failures only: any other status listed here would silently never alert.
+                failures = ", ".join(sorted(member.value for member in FAILURE_STATUSES))
+                raise ValueError(
+                    f"status {name!r} is not a failure; only these can alert: {failures}"
+                )
             statuses.add(status)
         return frozenset(statuses)
 

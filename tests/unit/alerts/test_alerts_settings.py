@@ -101,6 +101,10 @@ def test_an_empty_status_list_means_the_final_failures() -> None:
             {"ALERT_STATUSES": "failed,exploded"},
             "ALERT_STATUSES: Value error, unknown status 'exploded'",
         ),
+        (
+            {"ALERT_STATUSES": "failed,Delivered"},
+            "ALERT_STATUSES: Value error, status 'Delivered' is not a failure",
+        ),
         ({"ALERT_CHANNELS": "pigeon"}, "ALERT_CHANNELS: Value error, unknown channel 'pigeon'"),
         ({"ALERT_CODES": "7208,x1"}, "ALERT_CODES: Value error, alert code 'x1' is not a number"),
         ({"STORM_THRESHOLD": "0"}, "STORM_THRESHOLD"),
