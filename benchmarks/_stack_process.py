@@ -1,4 +1,4 @@
-"""The local stack in a child process on free loopback ports, for load runs and their tests.
+"""The local stack in a child process on free loopback ports, for load runs and the tests.
 
 A child process, as the end-to-end suite runs it: the stack sets ``AWS_ENDPOINT_URL`` and the
 functions' settings for the whole process it runs in, and the senders of a load run should
@@ -23,19 +23,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 20
 
-# Every port picked free; quiet (no access log line per request); INFO so the functions'
-# warnings and errors reach the log file.
+# Every port picked free, so parallel runs never collide.
 BASE_ARGUMENTS = (
     "--port", "0",
     "--aws-port", "0",
     "--simulator-port", "0",
     "--console-port", "0",
-    "--quiet",
 )  # fmt: skip
 
 
 class StackStartError(RuntimeError):
-    """The stack did not start (its log's tail is in the message)."""
+    """The stack did not start, or did not stop cleanly (its log's tail is in the message)."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,14 @@ def _child_environment() -> dict[str, str]:
 
 @contextmanager
 def stack_process(
-    arguments: Sequence[str] = (), *, folder: Path | None = None
+    arguments: Sequence[str] = (), *, folder: Path | None = None, quiet: bool = True
 ) -> Iterator[StackProcess]:
-    """Start ``python -m local_stack`` with ``arguments``; stop it with SIGTERM on exit."""
+    """Start ``python -m local_stack`` with ``arguments``; stop it with SIGTERM on exit.
+
+    ``quiet`` leaves out the access log line per request (a load run would fill the log
+    with them). On a clean exit from the ``with`` block, the stack must have stopped with
+    status 0 and removed its state file, as Ctrl-C on ``make run`` does.
+    """
     if str(REPO_ROOT / "local") not in sys.path:
         sys.path.insert(0, str(REPO_ROOT / "local"))
     from local_stack.client import StackClient
@@ -80,6 +83,7 @@ def stack_process(
                     "-m",
                     "local_stack",
                     *BASE_ARGUMENTS,
+                    *(["--quiet"] if quiet else []),
                     *arguments,
                     "--state-file",
                     str(state_file),
@@ -109,3 +113,9 @@ def stack_process(
                 raise StackStartError(
                     "the local stack did not stop within its timeout on SIGTERM"
                 ) from None
+        if process.returncode != 0:
+            raise StackStartError(
+                f"the local stack exited with status {process.returncode}:\n{running.log_tail()}"
+            )
+        if state_file.exists():
+            raise StackStartError("the local stack left its state file behind")

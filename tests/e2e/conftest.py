@@ -9,31 +9,18 @@ only over HTTP, like a user would, and free ports keep parallel runs apart.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks._stack_process import stack_process as start_stack
 
 from local_stack.client import StackClient
-from local_stack.state import read_state
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 20
 
 # Deterministic where tests need it: no random failures (tests force outcomes per send),
 # every quirk on every delivery unless a send turns it off, quick lifecycles and retries,
-# and two tries before an alert record is dead-lettered.
+# and two tries before an alert record is dead-lettered. Ports are picked free.
 STACK_ARGUMENTS = [
-    "--port", "0",
-    "--aws-port", "0",
-    "--simulator-port", "0",
-    "--console-port", "0",
     "--seed", "20240601",
     "--pace", "0.05",
     "--failure-rate", "0",
@@ -47,52 +34,13 @@ STACK_ARGUMENTS = [
 ]  # fmt: skip
 
 
-def _child_environment() -> dict[str, str]:
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "POWERTOOLS_"))
-    }
-    environment["PYTHONPATH"] = str(REPO_ROOT / "local")
-    return environment
-
-
 @pytest.fixture(scope="session")
 def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StackClient, Path]]:
+    # The log keeps the access lines: what a failing test sent is in its tail. On leaving,
+    # the stack must stop with status 0 and remove its state file, as Ctrl-C on `make run`.
     folder = tmp_path_factory.mktemp("local-stack")
-    state_file, log_file = folder / "stack.json", folder / "stack.log"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local_stack",
-                *STACK_ARGUMENTS,
-                "--state-file",
-                str(state_file),
-            ],
-            cwd=REPO_ROOT,
-            env=_child_environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not state_file.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the local stack did not start:\n{log_file.read_text()[-5000:]}")
-            time.sleep(0.1)
-        yield StackClient(read_state(state_file)), log_file
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail("the local stack did not stop within its timeout on SIGTERM")
-    assert process.returncode == 0, log_file.read_text()[-5000:]
-    assert not state_file.exists(), "the stack left its state file behind"
+    with start_stack(STACK_ARGUMENTS, folder=folder, quiet=False) as running:
+        yield running.client, running.log_file
 
 
 @pytest.fixture
