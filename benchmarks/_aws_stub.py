@@ -26,7 +26,9 @@ _PUBLISH_ANSWER = (
 _HANDLER_ID = "benchmarks-aws-stub"
 
 
-class _RawBody:
+class RawBody:
+    """What botocore reads an HTTP answer's body from."""
+
     def __init__(self, body: bytes) -> None:
         self._body = body
 
@@ -61,7 +63,8 @@ class AwsStub:
             answer = {"Parameter": {"Name": request_name, "Type": "SecureString",
                                     "Value": value, "Version": 1}}  # fmt: skip
             return 200, json.dumps(answer).encode(), "application/x-amz-json-1.1"
-        if service == "secretsmanager" and operation == "GetSecretValue":
+        # botocore's event names spell the service "secrets-manager".
+        if service == "secrets-manager" and operation == "GetSecretValue":
             secret_id = json.loads(body)["SecretId"]
             answer = {"Name": secret_id, "SecretString": self.parameters.get(secret_id, ""),
                       "ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{secret_id}",
@@ -97,7 +100,7 @@ class AwsStub:
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
         status, answer, content_type = self.answer(service, operation, body)
         headers = {"x-amzn-RequestId": "stub", "Content-Type": content_type}
-        return AWSResponse(request.url, status, headers, _RawBody(answer))
+        return AWSResponse(request.url, status, headers, RawBody(answer))
 
 
 def install(**answers: Any) -> AwsStub:

@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -36,37 +36,49 @@ def per_call_seconds(function: Callable[[], object], *, repeat: int = 7, number:
     return statistics.median(rounds)
 
 
-def fresh_process_seconds(code: str, *, runs: int = 7, env: dict[str, str] | None = None) -> float:
-    """Median wall time of ``python -c code`` in fresh processes, minus interpreter start-up.
+def fresh_process_times(code: str, environment: Mapping[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds a fresh ``python -c code`` measured itself (its last line).
 
-    The snippet prints the seconds it measured itself, so interpreter start-up is excluded.
+    ``code`` comes from :func:`timed_snippet`, so interpreter start-up is excluded. The
+    environment is used as given; the process runs from the repository root.
     """
+    finished = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(environment),
+        cwd=REPO_ROOT,
+    )
+    if finished.returncode != 0:
+        output = (finished.stdout + finished.stderr)[-3000:]
+        raise RuntimeError(f"a fresh-process run failed:\n{output}")
+    wall, cpu = finished.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+def fresh_process_seconds(code: str, *, runs: int = 7, env: dict[str, str] | None = None) -> float:
+    """Median wall time of a :func:`timed_snippet` in fresh processes of this environment."""
     # Byte-code caches are allowed on both sides, as a built deployment package would ship
     # them; the first run warms them and the median ignores it.
     environment = {**os.environ, "PYTHONPATH": PYTHONPATH}
     # Without caches the project's own modules would be compiled in every timed process.
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     environment.update(env or {})
-    timings = []
-    for _ in range(runs):
-        output = subprocess.run(
-            [sys.executable, "-c", code],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=environment,
-        ).stdout
-        timings.append(float(output.strip().splitlines()[-1]))
-    return statistics.median(timings)
+    return statistics.median(fresh_process_times(code, environment)[0] for _ in range(runs))
 
 
 def timed_snippet(body: str) -> str:
-    """Wrap ``body`` so that it prints its own duration in seconds as the last line."""
+    """Wrap ``body`` so that it prints its wall and CPU seconds as its last line.
+
+    CPU time is what the cold-start figures compare: this machine is shared, and a busy
+    neighbour stretches wall time without changing the work done (an idle Lambda sandbox at
+    init runs on its own CPU).
+    """
     indented = "\n".join(f"    {line}" for line in body.strip().splitlines())
     return (
-        "import time as _t\n_s = _t.perf_counter()\n"
+        "import time as _t\n_wall, _cpu = _t.perf_counter(), _t.process_time()\n"
         f"if True:\n{indented}\n"
-        "print(_t.perf_counter() - _s)\n"
+        "print(_t.perf_counter() - _wall, _t.process_time() - _cpu)\n"
     )
 
 

@@ -75,7 +75,8 @@ import boto3  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from _harness import PYTHONPATH  # noqa: E402
+from _aws_stub import RawBody  # noqa: E402
+from _harness import PYTHONPATH, fresh_process_times, timed_snippet  # noqa: E402
 from receipts.models.callback import parse_callback  # noqa: E402
 from receipts.storage import EventStore  # noqa: E402
 from receipts.storage.event_store import SEARCH_PROJECTION  # noqa: E402
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
     from ingest.dependencies import IngestDependencies
 
 SECRET = "bench-callback-secret"  # noqa: S105  # a made-up value for the stub
+SECRET_PATH = BENCH_ENVIRONMENT["CALLBACK_SECRET_REFERENCE"].removeprefix("ssm:")
 SAMPLE = "04-sms-failed"
 WARM_AIM = 2.0
 COLD_AIM_MS = 100.0
@@ -92,14 +94,6 @@ WRITE_UNITS_AIM = 1
 
 
 # ---- stubs --------------------------------------------------------------------------------
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
 
 
 class InMemoryTable:
@@ -117,9 +111,9 @@ class InMemoryTable:
                 b'{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",'
                 b'"message":"The conditional request failed"}'
             )
-            return AWSResponse(request.url, 400, {}, _Raw(body))
+            return AWSResponse(request.url, 400, {}, RawBody(body))
         self.items[key] = item
-        return AWSResponse(request.url, 200, {"x-amzn-requestid": "bench"}, _Raw(b"{}"))
+        return AWSResponse(request.url, 200, {"x-amzn-requestid": "bench"}, RawBody(b"{}"))
 
 
 def botocore_stub() -> tuple[Any, InMemoryTable]:
@@ -292,33 +286,12 @@ def warm_figures() -> list[WarmRow]:
 
 # ---- 2. cold ------------------------------------------------------------------------------
 
-# Every AWS call of the deployed wiring (the layer's DynamoDB client, the SSM client behind
-# Powertools' parameters) is answered in memory at botocore's send hook of boto3's default
-# session, so nothing else changes: same clients, same configuration, no network.
-_STUB_AWS = """
-import json
-import boto3
-from botocore.awsrequest import AWSResponse
-class Raw:
-    def __init__(self, body): self.body = body
-    def stream(self, **_): yield self.body
-def put_item(request, **_):
-    return AWSResponse(request.url, 200, {}, Raw(b"{}"))
-def get_parameter(request, **_):
-    answer = {"Parameter": {"Name": "callback-secret", "Type": "SecureString", "Version": 1,
-                            "Value": "bench-callback-secret"}}
-    return AWSResponse(request.url, 200, {}, Raw(json.dumps(answer).encode()))
-def get_secret_value(request, **_):
-    answer = {"Name": "callback-secret", "SecretString": "bench-callback-secret",
-              "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-secret",
-              "VersionId": "1"}
-    return AWSResponse(request.url, 200, {}, Raw(json.dumps(answer).encode()))
-boto3.setup_default_session()
-boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.PutItem", put_item)
-boto3.DEFAULT_SESSION.events.register("before-send.ssm.GetParameter", get_parameter)
-boto3.DEFAULT_SESSION.events.register(
-    "before-send.secrets-manager.GetSecretValue", get_secret_value
-)
+# Every AWS call of the deployed wiring (the layer's DynamoDB client, the SSM or Secrets
+# Manager client behind Powertools' parameters) is answered in memory by the stub `make
+# bench` uses too, at botocore's send hook: same clients, same configuration, no network.
+_STUB_AWS = f"""
+from benchmarks import _aws_stub
+_aws_stub.install(parameters={{{SECRET_PATH!r}: {SECRET!r}}})
 """
 
 _FIRST_CALLBACK = """
@@ -361,30 +334,6 @@ def _cold_snippet(handle: str, *, resolver: bool) -> str:
         timed = _RESOLVER_APP + timed
     # Only the event is built outside the timed part: every import counts, the stubs' too.
     return setup + timed_snippet(_STUB_AWS + timed)
-
-
-def timed_snippet(body: str) -> str:
-    """Wrap ``body`` so that it prints its wall and CPU seconds as its last line.
-
-    CPU time is what the figures compare: this machine is shared, and a busy neighbour
-    stretches wall time without changing the work done (an idle Lambda sandbox at init runs
-    on its own CPU).
-    """
-    indented = "\n".join(f"    {line}" for line in body.strip().splitlines())
-    return (
-        "import time as _t\n_wall, _cpu = _t.perf_counter(), _t.process_time()\n"
-        f"if True:\n{indented}\n"
-        "print(_t.perf_counter() - _wall, _t.process_time() - _cpu)\n"
-    )
-
-
-def _fresh_process_seconds(code: str, environment: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds a fresh interpreter spends in ``code`` (its last output line)."""
-    output = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment
-    ).stdout
-    wall, cpu = output.strip().splitlines()[-1].split()
-    return float(wall), float(cpu)
 
 
 # What the layer's requirements install, plus the project's own packages.
@@ -439,7 +388,7 @@ def cold_figures(runs: int, unbuilt: Path) -> dict[str, list[tuple[float, float]
     assert origin.startswith(str(unbuilt)), origin
     secrets_manager = {
         **environment,
-        "CALLBACK_SECRET_REFERENCE": "secretsmanager:/imiconnect-receipts/bench/callback-secret",
+        "CALLBACK_SECRET_REFERENCE": f"secretsmanager:{SECRET_PATH}",
     }
     variants = {
         "baseline": (timed_snippet('import boto3\nboto3.client("dynamodb")'), environment),
@@ -456,11 +405,11 @@ def cold_figures(runs: int, unbuilt: Path) -> dict[str, list[tuple[float, float]
     }
     # One run first, untimed: it writes the byte-code caches a built package would ship.
     for code, variant_environment in variants.values():
-        _fresh_process_seconds(code, variant_environment)
+        fresh_process_times(code, variant_environment)
     timings: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(runs):
         for name, (code, variant_environment) in variants.items():
-            timings[name].append(_fresh_process_seconds(code, variant_environment))
+            timings[name].append(fresh_process_times(code, variant_environment))
     return timings
 
 
@@ -524,7 +473,7 @@ def cold_breakdown(runs: int) -> dict[str, list[float]]:
         "SSM": environment,
         "Secrets Manager": {
             **environment,
-            "CALLBACK_SECRET_REFERENCE": "secretsmanager:/imiconnect-receipts/bench/secret",
+            "CALLBACK_SECRET_REFERENCE": f"secretsmanager:{SECRET_PATH}",
         },
     }
     steps: dict[str, list[list[float]]] = {store: [[] for _ in BREAKDOWN_STEPS] for store in stores}

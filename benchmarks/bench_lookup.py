@@ -29,7 +29,6 @@ import random
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -60,6 +59,7 @@ from _harness import (  # type: ignore[import-not-found]  # noqa: E402
     fresh_process_seconds,
     per_call_seconds,
     print_table,
+    timed_snippet,
 )
 from lookup.auth import ApiKeyVerifier  # noqa: E402
 from lookup.handler import lambda_handler  # noqa: E402
@@ -350,40 +350,21 @@ _WITHOUT_VALIDATION = _FIRST_REQUEST.format(
 _SERVICE_ONLY = _FIRST_REQUEST.format(imports="", call="service.vendor_status('tx')")
 
 
-def _timed(code: str) -> str:
-    indented = "\n".join(f"    {line}" for line in code.strip().splitlines())
-    return (
-        "import time as _t\n_s = _t.perf_counter()\n"
-        f"if True:\n{indented}\nprint(_t.perf_counter() - _s)\n"
-    )
-
-
 def cold_start_figures(runs: int) -> dict[str, float]:
     """Medians over ``runs`` rounds; each round runs every variant once, so that a busy
     machine slows all of them alike instead of whichever happened to run then."""
     variants = {
-        "as shipped": _timed(_AS_SHIPPED),
-        "without validation": _timed(_WITHOUT_VALIDATION),
-        "service only": _timed(_SERVICE_ONLY),
+        "as shipped": timed_snippet(_AS_SHIPPED),
+        "without validation": timed_snippet(_WITHOUT_VALIDATION),
+        "service only": timed_snippet(_SERVICE_ONLY),
     }
     timings: dict[str, list[float]] = {name: [] for name in variants}
-    with _in_repository_root():
-        for code in variants.values():
-            fresh_process_seconds(code, runs=1)  # warm the byte-code caches
-        for _ in range(runs):
-            for name, code in variants.items():
-                timings[name].append(fresh_process_seconds(code, runs=1))
+    for code in variants.values():
+        fresh_process_seconds(code, runs=1)  # warm the byte-code caches
+    for _ in range(runs):
+        for name, code in variants.items():
+            timings[name].append(fresh_process_seconds(code, runs=1))
     return {name: statistics.median(values) for name, values in timings.items()}
-
-
-@contextlib.contextmanager
-def _in_repository_root() -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(REPO_ROOT)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 # ---- report ---------------------------------------------------------------------------------

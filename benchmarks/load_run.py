@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import hmac
 import http.client
 import json
 import random
@@ -53,6 +52,8 @@ for _path in (REPO_ROOT, REPO_ROOT / "layers" / "shared", REPO_ROOT / "local"):
 
 from receipts.models.callback import parse_callback  # noqa: E402
 from receipts.storage import EventStore  # noqa: E402
+from simulator.config import Signing  # noqa: E402
+from simulator.signing import hub_signature as platform_signature  # noqa: E402
 
 CALLBACKS_DIR = REPO_ROOT / "events" / "callbacks"
 LATEST_PATH = Path(__file__).with_name("latest-load.md")
@@ -131,8 +132,11 @@ def sample_callback(name: str) -> dict[str, Any]:
 
 
 def hub_signature(body: bytes, secret: str) -> str:
-    """The ``x-hub-signature`` the platform sends: hex HMAC-SHA256 of the raw body."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The ``x-hub-signature`` the platform sends, signed by the simulator's own signer."""
+    signature = platform_signature(body, Signing(secret=secret))
+    if signature is None:
+        raise ValueError("signing needs a secret")
+    return signature
 
 
 def callback_from_sample(

@@ -21,18 +21,21 @@ def rendered_section(sources: tuple[Path, ...] = SOURCES) -> str:
     return "\n\n".join(parts)
 
 
-def current_section(readme: str) -> str:
-    """The text between the markers, or ValueError when the README lost them."""
+def _bounds(readme: str) -> tuple[int, int]:
+    """Where the text between the markers starts and ends; ValueError when they are lost."""
     start = readme.index(START_MARKER) + len(START_MARKER)
-    end = readme.index(END_MARKER, start)
+    return start, readme.index(END_MARKER, start)
+
+
+def current_section(readme: str) -> str:
+    start, end = _bounds(readme)
     return readme[start:end].strip()
 
 
 def update_readme(readme_path: Path = README_PATH, sources: tuple[Path, ...] = SOURCES) -> bool:
     """Rewrite the section; True when the README changed."""
     readme = readme_path.read_text(encoding="utf-8")
-    start = readme.index(START_MARKER) + len(START_MARKER)
-    end = readme.index(END_MARKER, start)
+    start, end = _bounds(readme)
     updated = readme[:start] + "\n\n" + rendered_section(sources) + "\n\n" + readme[end:]
     if updated == readme:
         return False

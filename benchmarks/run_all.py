@@ -58,6 +58,8 @@ for _path in (REPO_ROOT, *CODE_PATHS, BENCHMARKS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from _harness import fresh_process_times, timed_snippet  # noqa: E402
+
 LATEST_PATH = BENCHMARKS / "latest.md"
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
@@ -267,8 +269,6 @@ BASELINE_COLD = "import boto3\nboto3.client('dynamodb')"
 
 
 def cold_snippet(function: str, event: Any, parameters: Mapping[str, str], query: list[Any]) -> str:
-    from bench_ingest import timed_snippet
-
     setup = f"EVENT = {event!r}\nPARAMETERS = {dict(parameters)!r}\nQUERY = {query!r}\n" + _CONTEXT
     # Everything but the event is timed: boto3, the stub, the handler's imports, the call.
     timed = (
@@ -277,22 +277,6 @@ def cold_snippet(function: str, event: Any, parameters: Mapping[str, str], query
         + _FIRST_INVOCATION[function]
     )
     return setup + timed_snippet(timed)
-
-
-def _run_fresh(code: str, environment: Mapping[str, str]) -> float:
-    """CPU seconds a fresh interpreter spends in ``code`` (the last line it prints)."""
-    finished = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=dict(environment),
-        cwd=REPO_ROOT,
-    )
-    if finished.returncode != 0:
-        output = (finished.stdout + finished.stderr)[-3000:]
-        raise RuntimeError(f"a cold-start run failed:\n{output}")
-    _, cpu = finished.stdout.strip().splitlines()[-1].split()
-    return float(cpu)
 
 
 def cold_starts(deployed: Deployed, runs: int) -> dict[str, float]:
@@ -333,23 +317,17 @@ def cold_starts(deployed: Deployed, runs: int) -> dict[str, float]:
                 },
             )
         variants["baseline"] = (
-            bench_timed(BASELINE_COLD),
+            timed_snippet(BASELINE_COLD),
             {**base, **BASE_ENVIRONMENT, "PYTHONPATH": pythonpath},
         )
         # One untimed round writes the byte-code caches a built package would ship.
         for code, environment in variants.values():
-            _run_fresh(code, environment)
+            fresh_process_times(code, environment)[1]
         timings: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(runs):
             for name, (code, environment) in variants.items():
-                timings[name].append(_run_fresh(code, environment))
+                timings[name].append(fresh_process_times(code, environment)[1])
     return {name: statistics.median(values) for name, values in timings.items()}
-
-
-def bench_timed(code: str) -> str:
-    from bench_ingest import timed_snippet
-
-    return timed_snippet(code)
 
 
 # ---- warm costs -------------------------------------------------------------------------------

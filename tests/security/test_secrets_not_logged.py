@@ -23,7 +23,12 @@ from typing import Any
 import pytest
 from tests.fakes.vendor_status_api import FakeVendorStatusApi
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.integration.ingest.ingest_support import FakeLambdaContext, http_event, with_body
+from tests.integration.ingest.ingest_support import (
+    FakeLambdaContext,
+    http_event,
+    hub_signature,
+    with_body,
+)
 from tests.integration.lookup.lookup_harness import (
     LambdaContextStub,
     search_event,
@@ -211,13 +216,6 @@ def _callback_event(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return with_body(event, body)
 
 
-def _hub_signature(body: bytes, secret: str) -> str:
-    import hashlib
-    import hmac
-
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def _crafted_callback(transid: str, *, status: str = "Un-Delivered", code: str = "7208") -> bytes:
     document = json.loads((EVENTS_DIR / "callbacks" / "03-sms-un-delivered.json").read_text())
     notification = document["deliveryInfoNotification"]
@@ -256,21 +254,15 @@ def test_the_webhook_logs_no_secret_no_credential_and_no_destination(
             send(event)
             continue
         body = event["body"].encode()
-        event["headers"]["x-hub-signature"] = _hub_signature(body, CALLBACK_SECRETS[index % 2])
+        event["headers"]["x-hub-signature"] = hub_signature(body, CALLBACK_SECRETS[index % 2])
         send(event)
     crafted = _crafted_callback("proof-ingest-1")
-    send(
-        _callback_event(crafted, {"x-hub-signature": _hub_signature(crafted, CALLBACK_SECRETS[0])})
-    )
+    send(_callback_event(crafted, {"x-hub-signature": hub_signature(crafted, CALLBACK_SECRETS[0])}))
     # A duplicate, a refused body (quarantined), wrong and missing credentials.
-    send(
-        _callback_event(crafted, {"x-hub-signature": _hub_signature(crafted, CALLBACK_SECRETS[1])})
-    )
+    send(_callback_event(crafted, {"x-hub-signature": hub_signature(crafted, CALLBACK_SECRETS[1])}))
     refused = b'{"deliveryInfoNotification": {"destination": "' + EMAIL.encode() + b'"}}'
-    send(
-        _callback_event(refused, {"x-hub-signature": _hub_signature(refused, CALLBACK_SECRETS[0])})
-    )
-    send(_callback_event(crafted, {"x-hub-signature": _hub_signature(crafted, PRESENTED_WRONG)}))
+    send(_callback_event(refused, {"x-hub-signature": hub_signature(refused, CALLBACK_SECRETS[0])}))
+    send(_callback_event(crafted, {"x-hub-signature": hub_signature(crafted, PRESENTED_WRONG)}))
     send(_callback_event(crafted, {"x-hub-signature": PRESENTED_WRONG}))
     send(_callback_event(crafted, {"authorization": f"Basic {PRESENTED_WRONG}"}))
 
