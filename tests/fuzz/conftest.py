@@ -24,6 +24,7 @@ from tests.integration.ingest.ingest_support import (
 from ingest.dependencies import IngestDependencies, table_store
 from ingest.handler import lambda_handler
 from ingest.settings import settings_from
+from local_stack.client import StackClient
 from receipts.storage import keys
 from receipts.storage.event_store import QuarantinedBody, quarantined_from_item
 
@@ -101,3 +102,10 @@ FUZZ_STACK_ARGUMENTS = [
 def fuzz_stack() -> Iterator[StackProcess]:
     with stack_process(FUZZ_STACK_ARGUMENTS) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def client(fuzz_stack: StackProcess) -> StackClient:
+    """The running local stack, as its HTTP client."""
+    stack: StackClient = fuzz_stack.client
+    return stack

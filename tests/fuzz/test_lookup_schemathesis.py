@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from benchmarks._stack_process import StackProcess
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
@@ -42,12 +41,6 @@ OPERATIONS = {
 EXCLUDED_CHECKS: dict[str, list[Any]] = {
     "GET /v1/transactions": [positive_data_acceptance, negative_data_rejection]
 }
-
-
-@pytest.fixture(scope="module")
-def client(fuzz_stack: StackProcess) -> StackClient:
-    stack: StackClient = fuzz_stack.client
-    return stack
 
 
 @pytest.fixture(scope="module")

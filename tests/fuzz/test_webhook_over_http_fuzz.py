@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from benchmarks._stack_process import StackProcess
 from benchmarks.load_run import hub_signature
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -37,20 +36,14 @@ SEED = json.loads(
 
 
 @pytest.fixture(scope="module")
-def stack(fuzz_stack: StackProcess) -> StackClient:
-    client: StackClient = fuzz_stack.client
-    return client
-
-
-@pytest.fixture(scope="module")
-def event_store(stack: StackClient) -> EventStore:
+def event_store(client: StackClient) -> EventStore:
     placeholder = "testing"  # the embedded AWS takes any credentials
     dynamodb = boto3.session.Session(
         aws_access_key_id=placeholder,
         aws_secret_access_key=placeholder,
-        region_name=stack.state.region,
-    ).client("dynamodb", endpoint_url=stack.state.aws_endpoint_url)
-    return EventStore(dynamodb, stack.state.resources["EventsTable"])
+        region_name=client.state.region,
+    ).client("dynamodb", endpoint_url=client.state.aws_endpoint_url)
+    return EventStore(dynamodb, client.state.resources["EventsTable"])
 
 
 def _post(
@@ -111,7 +104,7 @@ def bodies(draw: st.DrawFn) -> bytes:
 
 
 def test_bytes_on_the_wire_never_get_a_5xx_and_refused_bodies_are_kept(
-    stack: StackClient, event_store: EventStore
+    client: StackClient, event_store: EventStore
 ) -> None:
     statuses: set[int] = set()
 
@@ -136,12 +129,12 @@ def test_bytes_on_the_wire_never_get_a_5xx_and_refused_bodies_are_kept(
     @example(body=_example(callback_data="unsigned"), header_name="x-hub-signature", signed=False)
     @given(body=bodies(), header_name=_in_some_case("x-hub-signature"), signed=st.booleans())
     def check(body: bytes, header_name: str, signed: bool) -> None:
-        signature = hub_signature(body, stack.state.callback_secret) if signed else "0" * 64
+        signature = hub_signature(body, client.state.callback_secret) if signed else "0" * 64
         headers = {"Content-Type": "application/json", header_name: signature}
         day = datetime.now(UTC).date().isoformat()
         kept_before = _copies_kept(event_store, day, body)
 
-        status, answer_headers, answer = _post(stack, body, headers)
+        status, answer_headers, answer = _post(client, body, headers)
 
         statuses.add(status)
         assert status < 500, answer
