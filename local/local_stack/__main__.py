@@ -15,7 +15,7 @@ from local_stack.banner import banner
 from local_stack.intrinsics import TemplateError, parse_parameter_overrides
 from local_stack.output import MetricLinesFilter
 from local_stack.stack import LocalStack, StackOptions
-from local_stack.state import DEFAULT_STATE_FILE
+from local_stack.state import DEFAULT_STATE_FILE, shell_exports_file
 from local_stack.template import TEMPLATE_PATH
 from simulator.cli import add_behaviour_arguments, add_signing_arguments, config_from_arguments
 
@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-file",
         type=Path,
         default=DEFAULT_STATE_FILE,
-        help="where URLs and credentials are written for make demo (local-state/stack.json)",
+        help="where URLs and credentials are written for make demo (local-state/stack.json; "
+        "their shell exports go beside it, in stack.env)",
     )
     stack.add_argument(
         "--function-log-level",
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        print(banner(state), flush=True)
+        print(banner(state, shell_exports_file(args.state_file)), flush=True)
         stopping.wait()
         print("stopping...", flush=True)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 from local_stack.state import StackState
 
@@ -76,8 +77,13 @@ def callback_command(state: StackState) -> str:
     return "\n".join(lines)
 
 
-def banner(state: StackState) -> str:
+def banner(state: StackState, shell_exports: Path | None = None) -> str:
     rule = "-" * 78
+    sourcing = (
+        [f"  source {_shown(shell_exports)}   sets them for the README's curl block", ""]
+        if shell_exports is not None
+        else []
+    )
     return "\n".join(
         [
             rule,
@@ -98,6 +104,7 @@ def banner(state: StackState) -> str:
             f"    callback secret      {state.signature_header} HMAC-SHA256: "
             f"{state.callback_secret}",
             "",
+            *sourcing,
             "  1. Send an SMS through the simulated platform (callbacks follow):",
             _indent(send_command(state)),
             "  2. Its timeline, built from the callbacks:",
@@ -109,6 +116,14 @@ def banner(state: StackState) -> str:
             rule,
         ]
     )
+
+
+def _shown(path: Path) -> str:
+    """The path as typed from the current directory (the repository's, under make run)."""
+    try:
+        return shlex.quote(str(path.resolve().relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(path))
 
 
 def _indent(text: str) -> str:

@@ -68,6 +68,16 @@ def _quiet_alerts_pipeline(client: StackClient, timeout: float) -> None:
         print("  (alerts still flowing; the counts below may grow)")
 
 
+def _sent_summary(sent: Mapping[str, list[str]], deliveries: Mapping[str, list[str]]) -> str:
+    """Messages sent and the deliveries they led to; why they differ, when they do."""
+    messages = sum(len(transids) for transids in sent.values())
+    delivery_count = sum(len(deliveries[transid]) for ids in sent.values() for transid in ids)
+    # The simulator fans a push out to several devices only sometimes (suffixed transids).
+    push_fanned_out = any(len(deliveries[transid]) > 1 for transid in sent.get("push", []))
+    remark = " (push fans out)" if push_fanned_out else ""
+    return f"  sent {messages} messages -> {delivery_count} deliveries{remark}"
+
+
 def _format_sources(sources: Counter[str]) -> str:
     return ", ".join(f"{source} {count}" for source, count in sources.most_common()) or "none"
 
@@ -92,8 +102,7 @@ def run(client: StackClient, *, per_channel: int, outage: int, timeout: float) -
     deliveries = {
         transid: client.planned(transid).get("deliveries", [transid]) for transid in transids
     }
-    delivery_count = sum(len(ids) for ids in deliveries.values())
-    print(f"  sent {len(transids)} messages -> {delivery_count} deliveries (push fans out)")
+    print(_sent_summary(sent, deliveries))
 
     early_sources = _lookup_sources(client, transids)
     print("  waiting for the callbacks...", flush=True)

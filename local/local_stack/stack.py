@@ -51,7 +51,14 @@ from local_stack.secrets import (
     store_secret,
 )
 from local_stack.sqs_poller import PollerSettings, SqsPoller
-from local_stack.state import DEFAULT_STATE_FILE, StackState, remove_state, write_state
+from local_stack.state import (
+    DEFAULT_STATE_FILE,
+    StackState,
+    remove_state,
+    shell_exports_file,
+    write_shell_exports,
+    write_state,
+)
 from local_stack.template import TEMPLATE_PATH, load_template
 from simulator.config import Signing, SimulatorConfig
 from simulator.engine import Simulator
@@ -104,9 +111,18 @@ class StackOptions:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether the stack's servers can bind ``port``: taken only by a live socket.
+
+    The probe binds as the servers do (they set ``SO_REUSEADDR``, as every
+    ``socketserver.TCPServer`` with ``allow_reuse_address``): the connections of a run that
+    just stopped linger in TIME_WAIT and must not send a quick restart to other ports,
+    while a port another process listens on is still refused.
+    """
     if port == 0:
         return True
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if LoopbackServer.allow_reuse_address:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -256,6 +272,8 @@ class LocalStack:
             parameters=dict(parameters),
         )
         if options.state_file is not None:
+            # The exports first: whoever waits for the state file finds both.
+            write_shell_exports(self.state, shell_exports_file(options.state_file))
             write_state(self.state, options.state_file)
         return self.state
 

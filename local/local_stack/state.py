@@ -1,13 +1,15 @@
 """What a running local stack tells its users and tools: URLs, credentials, resources.
 
 Written to ``local-state/stack.json`` (git-ignored) while the stack runs, so ``make demo``,
-the end-to-end tests and a second terminal can find it; removed when it stops.
+the end-to-end tests and a second terminal can find it; removed when it stops. Beside it,
+``stack.env`` holds the same URLs and keys as shell exports for the README's curl block.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,12 +53,46 @@ class StackState:
         return cls(**data)
 
 
+def shell_exports(state: StackState) -> str:
+    """``export NAME=value`` lines, quoted for any POSIX shell, named as the README's block."""
+    variables = {
+        "WEBHOOK_URL": state.webhook_url,
+        "LOOKUP_BASE_URL": state.api_url,
+        "LOOKUP_KEY": state.lookup_api_key,
+        "CALLBACK_SECRET": state.callback_secret,
+        "SIMULATOR_URL": state.simulator_url,
+        "VENDOR_SERVICE_KEY": state.vendor_service_key,
+        "CONSOLE_URL": state.console_url,
+    }
+    lines = [
+        "# URLs and local keys of the running local stack (make run); source this file.",
+        *(f"export {name}={shlex.quote(value)}" for name, value in variables.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def shell_exports_file(state_file: Path) -> Path:
+    beside = state_file.with_suffix(".env")
+    # A state file named *.env must not be overwritten by its own exports.
+    return beside if beside != state_file else state_file.with_name(f"{state_file.name}.env")
+
+
+def write_shell_exports(state: StackState, path: Path) -> None:
+    _write_private(path, shell_exports(state))
+
+
 def write_state(state: StackState, path: Path) -> None:
+    _write_private(path, state.to_json())
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` at once with ``text``, readable by this user only (local secrets)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    # The file holds local credentials: readable by this user only.
-    temporary.touch(mode=0o600)
-    temporary.write_text(state.to_json(), encoding="utf-8")
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
     temporary.replace(path)
 
 
@@ -65,9 +101,13 @@ def read_state(path: Path = DEFAULT_STATE_FILE) -> StackState:
 
 
 def remove_state(path: Path, pid: int) -> None:
-    """Remove the file if it is still this process's (another stack may have replaced it)."""
+    """Remove the state file and its shell exports if they are still this process's.
+
+    Another stack may have replaced them since; then they are its own and stay.
+    """
     try:
         if read_state(path).pid == pid:
+            shell_exports_file(path).unlink(missing_ok=True)
             path.unlink()
     except (FileNotFoundError, ValueError, TypeError):
         pass

@@ -16,6 +16,7 @@ import pytest
 from benchmarks._stack_process import stack_process as start_stack
 
 from local_stack.client import StackClient
+from local_stack.state import shell_exports_file
 
 # Deterministic where tests need it: no random failures (tests force outcomes per send),
 # every quirk on every delivery unless a send turns it off, quick lifecycles and retries,
@@ -37,10 +38,12 @@ STACK_ARGUMENTS = [
 @pytest.fixture(scope="session")
 def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StackClient, Path]]:
     # The log keeps the access lines: what a failing test sent is in its tail. On leaving,
-    # the stack must stop with status 0 and remove its state file, as Ctrl-C on `make run`.
+    # the stack must stop with status 0 and remove its state file and its shell exports, as
+    # Ctrl-C on `make run` does.
     folder = tmp_path_factory.mktemp("local-stack")
     with start_stack(STACK_ARGUMENTS, folder=folder, quiet=False) as running:
         yield running.client, running.log_file
+    assert not shell_exports_file(folder / "stack.json").exists(), "stack.env left behind"
 
 
 @pytest.fixture
@@ -55,3 +58,12 @@ def stack(stack_process: tuple[StackClient, Path]) -> Iterator[StackClient]:
 @pytest.fixture
 def stack_log(stack_process: tuple[StackClient, Path]) -> Path:
     return stack_process[1]
+
+
+@pytest.fixture
+def stack_env_file(stack_process: tuple[StackClient, Path]) -> Path:
+    """The shell exports the running stack wrote for the README's curl block.
+
+    ``stack_process`` writes the state file, and so this file, beside its log.
+    """
+    return shell_exports_file(stack_process[1].parent / "stack.json")

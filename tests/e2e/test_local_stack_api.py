@@ -12,6 +12,7 @@ import pytest
 
 from local_stack.client import request, wait_until
 from local_stack.stack import LocalStack, StackOptions
+from local_stack.state import shell_exports_file
 from simulator.campaign import send_request
 from simulator.config import SimulatorConfig
 from simulator.engine import OUTCOME_HEADER, QUIRKS_HEADER
@@ -49,6 +50,7 @@ def test_a_stack_with_its_own_handlers_runs_and_stops_cleanly(tmp_path: Path) ->
         state = stack.state
         assert state is not None
         assert state_file.exists()
+        assert shell_exports_file(state_file).exists()
         assert os.environ["AWS_ENDPOINT_URL"] == state.aws_endpoint_url
         answer = request(
             "POST",
@@ -70,6 +72,7 @@ def test_a_stack_with_its_own_handlers_runs_and_stops_cleanly(tmp_path: Path) ->
     assert alert_batches == []
     assert os.environ.get("AWS_ENDPOINT_URL") == endpoint_before
     assert not state_file.exists()
+    assert not shell_exports_file(state_file).exists()
     leftover = {thread.name for thread in threading.enumerate()} - threads_before
     assert not {name for name in leftover if not name.startswith("Thread-")}, leftover
     assert not [
