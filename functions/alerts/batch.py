@@ -74,6 +74,7 @@ def handle_record(run: BatchRun, record: SQSRecord) -> Outcome:
                 "message_id": record.message_id,
                 "failed": error.failed,
                 "sent": list(error.sent),
+                "given_up": error.given_up,
                 "receive_count": receive_count,
             },
         )

@@ -9,6 +9,7 @@ from alerts.errors import AlertConfigurationError
 from alerts.http_client import HttpPoster, Urllib3Poster
 from alerts.ledger import DynamoAlertLedger
 from alerts.observability import logger
+from alerts.operations import LoggedOperationsNotifier, OperationsNotifier, SnsOperationsNotifier
 from alerts.scheduler import SqsDigestScheduler
 from alerts.service import AlertRules, AlertService, StormControl
 from alerts.settings import AlertSettings, load_settings
@@ -65,6 +66,12 @@ class ConfiguredTargets:
             return [UnavailableTarget(CHAT_WEBHOOKS_TARGET, reason)]
 
 
+def operations_notifier(settings: AlertSettings) -> OperationsNotifier:
+    if settings.operations_topic_arn:
+        return SnsOperationsNotifier(settings.operations_topic_arn, sns_client)
+    return LoggedOperationsNotifier()
+
+
 @cache
 def default_service() -> AlertService:
     settings = load_settings()
@@ -75,4 +82,5 @@ def default_service() -> AlertService:
         rules=AlertRules.from_settings(settings),
         storm=StormControl(settings.storm_threshold, settings.storm_window_seconds),
         lookup_base_url=settings.lookup_base_url,
+        operations=operations_notifier(settings),
     )

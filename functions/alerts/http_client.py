@@ -12,13 +12,26 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from alerts.errors import TargetError
+from alerts.errors import TargetError, TargetRefusedError
 
 if TYPE_CHECKING:
     import urllib3
 
 # Statuses a later attempt may get past: timeouts, rate limits, a server having a bad moment.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def refuses_for_good(status: int) -> bool:
+    """A 4xx that the same request would get again however often it is retried.
+
+    The webhook is gone (404, 410), its URL no longer lets anyone post (401, 403: for these
+    webhooks the URL is the credential, so only a changed secret can cure it), or it rejects
+    this very body (400, 413, 422). Retrying such a notice would only hold back the rest of
+    the batch and the storm digests until it reaches the dead-letter queue.
+    """
+    return 400 <= status < 500 and status not in RETRYABLE_STATUSES
+
+
 USER_AGENT = "imiconnect-receipts-alerts"
 # Shorter than this and an attempt cannot even connect: give the time back instead.
 MINIMUM_ATTEMPT_SECONDS = 0.5
@@ -98,8 +111,11 @@ class Urllib3Poster:
                 if 200 <= response.status < 300:
                     return
                 last_reason = f"attempt {attempt}: HTTP {response.status} {_short(response.data)}"
+                if refuses_for_good(response.status):
+                    raise TargetRefusedError(target, last_reason.strip())
                 if response.status not in RETRYABLE_STATUSES:
-                    # A 4xx (bad URL, revoked webhook) or a redirect will not heal by itself.
+                    # A redirect is not followed (the signed body must not go elsewhere) nor
+                    # given up: a moved webhook is fixed in the secret, then the record redriven.
                     raise TargetError(target, last_reason.strip(), retryable=False)
             pause = self._backoff_seconds * 2 ** (attempt - 1)
             if attempt < self._max_attempts and deadline - self._monotonic() > pause:

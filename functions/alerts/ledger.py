@@ -2,13 +2,16 @@
 
 ``ALERT#{transid}#{status}`` / ``ALERT``: the alert's mode (single or digest), its storm
 window and, per target, when it was sent. A target is marked by a conditional update right
-after it succeeds, so a retried record skips the targets that already have the alert.
+after it succeeds, so a retried record skips the targets that already have the alert. A
+target that refused it for good (a webhook's 404) joins the ``given_up`` string set, which a
+retry skips too.
 
 ``STORM#{window start}`` / ``WINDOW#{seconds}``: the window's counter (``alerts``, one
 atomic ADD per new alert), the digest-bound alerts not yet digested (``pending``, one
 ``c#{channel}#{status}#{code}`` counter each, a few example transids in ``ex0..ex4``), the
-marker chain (``marker_sequence``, ``chain_active``) and the digest being delivered
-(``open_digest``, with its own per-target sent marks).
+marker chain (``marker_sequence``, ``chain_active``), the digest being delivered
+(``open_digest``, with its own per-target sent marks and ``given_up`` set) and the targets
+whose refusal operations were already told of in this window (``operations_told``).
 
 Both live ``LEDGER_RETENTION`` past their window: longer than a record can stay in the
 queue (4 days) plus the dead-letter queue (14 days), so a redriven record still finds them.
@@ -71,6 +74,20 @@ class AlertLedger(Protocol):
         self, transid: str, status: DeliveryStatus, target: str, now: datetime
     ) -> None: ...
 
+    def mark_alert_given_up(
+        self, transid: str, status: DeliveryStatus, target: str, now: datetime
+    ) -> None:
+        """Remember that ``target`` refused the alert for good (unless it has it already)."""
+        ...
+
+    def claim_operations_notice(self, window: StormWindow, target: str) -> bool:
+        """True once per window and target: whoever gets it tells operations of a refusal."""
+        ...
+
+    def release_operations_notice(self, window: StormWindow, target: str) -> None:
+        """Undo :meth:`claim_operations_notice` when operations could not be told."""
+        ...
+
     def count_alert(self, window: StormWindow) -> WindowCount: ...
 
     def add_to_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
@@ -98,6 +115,10 @@ class AlertLedger(Protocol):
         ...
 
     def mark_digest_sent(
+        self, window: StormWindow, sequence: int, target: str, now: datetime
+    ) -> None: ...
+
+    def mark_digest_given_up(
         self, window: StormWindow, sequence: int, target: str, now: datetime
     ) -> None: ...
 
@@ -214,7 +235,45 @@ class DynamoAlertLedger:
             ExpressionAttributeValues={":now": _s(now.isoformat())},
         )
 
+    def mark_alert_given_up(
+        self, transid: str, status: DeliveryStatus, target: str, now: datetime
+    ) -> None:
+        # A string set, which ADD creates when missing: alert items written before give-ups
+        # existed have no such attribute, and a nested map path would need it.
+        self._conditional(
+            "update_item",
+            Key=self._alert_key(transid, status),
+            UpdateExpression="ADD #given_up :target",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#sent.#target)",
+            ExpressionAttributeNames={"#given_up": "given_up", "#sent": "sent", "#target": target},
+            ExpressionAttributeValues={":target": {"SS": [target]}},
+        )
+
     # ---- storm windows ----------------------------------------------------------------------
+
+    def claim_operations_notice(self, window: StormWindow, target: str) -> bool:
+        answer = self._conditional(
+            "update_item",
+            Key=self._window_key(window),
+            UpdateExpression="ADD #told :targets SET #expires = if_not_exists(#expires, :expires)",
+            ConditionExpression="NOT contains(#told, :target)",
+            ExpressionAttributeNames={"#told": "operations_told", "#expires": keys.TTL_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":targets": {"SS": [target]},
+                ":target": _s(target),
+                ":expires": _expiry(window.end),
+            },
+        )
+        return answer is not None
+
+    def release_operations_notice(self, window: StormWindow, target: str) -> None:
+        self._call(
+            "update_item",
+            Key=self._window_key(window),
+            UpdateExpression="DELETE #told :targets",
+            ExpressionAttributeNames={"#told": "operations_told"},
+            ExpressionAttributeValues={":targets": {"SS": [target]}},
+        )
 
     @staticmethod
     def _window_key(window: StormWindow) -> AttributeMap:
@@ -388,6 +447,26 @@ class DynamoAlertLedger:
             ExpressionAttributeValues={":now": _s(now.isoformat()), ":sequence": _n(sequence)},
         )
 
+    def mark_digest_given_up(
+        self, window: StormWindow, sequence: int, target: str, now: datetime
+    ) -> None:
+        self._conditional(
+            "update_item",
+            Key=self._window_key(window),
+            UpdateExpression="ADD #digest.#given_up :targets",
+            ConditionExpression=(
+                "#digest.#sequence = :sequence AND attribute_not_exists(#digest.#sent.#target)"
+            ),
+            ExpressionAttributeNames={
+                "#digest": "open_digest",
+                "#given_up": "given_up",
+                "#sent": "sent",
+                "#sequence": "sequence",
+                "#target": target,
+            },
+            ExpressionAttributeValues={":targets": {"SS": [target]}, ":sequence": _n(sequence)},
+        )
+
     def close_digest(self, window: StormWindow, sequence: int) -> WindowState:
         answer = self._conditional(
             "update_item",
@@ -414,6 +493,7 @@ def _alert_from_item(item: AttributeMap, transid: str, status: DeliveryStatus) -
         mode=AlertMode(item["mode"]["S"]),
         window=window,
         sent=frozenset(item.get("sent", {}).get("M", {})),
+        given_up=frozenset(item.get("given_up", {}).get("SS", [])),
     )
 
 
@@ -463,6 +543,7 @@ def _open_digest_from_attribute(value: AttributeMap) -> OpenDigest:
         window_alerts=int(fields["window_alerts"]["N"]),
         created_at=datetime.fromisoformat(fields["created_at"]["S"]),
         sent=frozenset(fields.get("sent", {}).get("M", {})),
+        given_up=frozenset(fields.get("given_up", {}).get("SS", [])),
     )
 
 

@@ -60,6 +60,8 @@ class AlertRecord:
     mode: AlertMode
     window: StormWindow
     sent: frozenset[str] = frozenset()
+    # Targets that refused it for good (a webhook answering 404): never tried again.
+    given_up: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,7 @@ class OpenDigest:
     window_alerts: int
     created_at: datetime
     sent: frozenset[str] = frozenset()
+    given_up: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from enum import StrEnum
 from alerts.delivery import Dispatcher
 from alerts.errors import AlertMessageError
 from alerts.ledger import AlertLedger
+from alerts.marks import AlertMarks, DigestMarks
 from alerts.messages import build_alert, lookup_url
 from alerts.model import (
     AlertMode,
@@ -41,6 +42,7 @@ from alerts.model import (
     digest_counter_name,
 )
 from alerts.observability import logger
+from alerts.operations import LoggedOperationsNotifier, OperationsNotifier
 from alerts.scheduler import MAX_DELAY_SECONDS, DigestScheduler
 from alerts.settings import AlertSettings
 from alerts.targets import AlertTarget
@@ -58,8 +60,8 @@ _STORM_MEMORY = 64
 
 
 class Outcome(StrEnum):
-    SENT = "sent"  # delivered to every target that lacked it
-    DUPLICATE = "duplicate"  # every target already had it, or it was already digested
+    SENT = "sent"  # delivered to every target that lacked it (or refused it for good)
+    DUPLICATE = "duplicate"  # every target already had it (or gave it up), or it was digested
     FILTERED = "filtered"  # the settings do not alert on this event
     DIGESTED = "digested"  # counted into its storm window's digest
     NO_TARGETS = "no_targets"  # nothing is configured to receive alerts
@@ -106,10 +108,12 @@ class AlertService:
         rules: AlertRules,
         storm: StormControl,
         lookup_base_url: str = "",
+        operations: OperationsNotifier | None = None,
         clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ledger = ledger
+        self._operations = operations or LoggedOperationsNotifier()
         self._scheduler = scheduler
         self._targets = targets
         self._rules = rules
@@ -122,7 +126,10 @@ class AlertService:
     def start_batch(self, seconds_left: float) -> BatchRun:
         """One batch's run: the targets as configured now and the time the batch may use."""
         dispatcher = Dispatcher(
-            self._targets(), self._monotonic() + seconds_left, monotonic=self._monotonic
+            self._targets(),
+            self._monotonic() + seconds_left,
+            self._operations,
+            monotonic=self._monotonic,
         )
         return BatchRun(self, dispatcher)
 
@@ -143,16 +150,14 @@ class AlertService:
             return Outcome.DIGESTED if first_seen else Outcome.DUPLICATE
         if not dispatcher.has_targets:
             return Outcome.NO_TARGETS
-        missing = dispatcher.missing(record.sent)
+        missing = dispatcher.missing(record.sent | record.given_up)
         if not missing:
             return Outcome.DUPLICATE
         alert = build_alert(stored, self._lookup_base_url)
         dispatcher.deliver(
             alert,
             missing,
-            lambda target: self._ledger.mark_alert_sent(
-                event.transid, event.status, target, self._clock()
-            ),
+            AlertMarks(self._ledger, event.transid, event.status, record.window, self._clock),
         )
         return Outcome.SENT
 
@@ -233,10 +238,8 @@ class AlertService:
             open_digest = digest
             dispatcher.deliver(
                 self._digest_notice(window, open_digest),
-                dispatcher.missing(open_digest.sent),
-                lambda target: self._ledger.mark_digest_sent(
-                    window, open_digest.sequence, target, self._clock()
-                ),
+                dispatcher.missing(open_digest.sent | open_digest.given_up),
+                DigestMarks(self._ledger, window, open_digest.sequence, self._clock),
             )
             logger.info(
                 "storm digest sent",

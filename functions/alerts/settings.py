@@ -45,6 +45,8 @@ class AlertSettings(BaseModel):
     events_table_name: str = Field(min_length=1)
     alerts_queue_url: str = Field(min_length=1)
     alert_topic_arn: str = ""
+    # Where a target that refuses alerts for good is reported; empty: the log line only.
+    operations_topic_arn: str = ""
     alert_statuses: frozenset[DeliveryStatus] = DEFAULT_ALERT_STATUSES
     # Empty: every channel / every code alerts.
     alert_channels: frozenset[Channel] = frozenset()

@@ -12,6 +12,7 @@ from tests.unit.alerts.doubles import FakeClock, RecordingScheduler
 
 from alerts.http_client import Urllib3Poster
 from alerts.ledger import DynamoAlertLedger
+from alerts.operations import SnsOperationsNotifier
 from alerts.service import AlertRules, AlertService, StormControl
 from alerts.settings import DEFAULT_ALERT_STATUSES
 from alerts.targets import AlertTarget, SnsTarget, chat_targets
@@ -93,16 +94,15 @@ def alert_topic(sns_client: Any) -> str:
     return arn
 
 
-@pytest.fixture
-def topic_inbox(
-    sns_client: Any, sqs_client: Any, alert_topic: str
+def subscribed_inbox(
+    sns_client: Any, sqs_client: Any, topic_arn: str, queue_name: str
 ) -> Callable[[], list[dict[str, Any]]]:
-    """A queue subscribed to the alert topic: what an email subscriber would receive."""
-    queue_url = sqs_client.create_queue(QueueName="alert-inbox")["QueueUrl"]
+    """A queue subscribed to a topic: what an email subscriber would receive."""
+    queue_url = sqs_client.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    sns_client.subscribe(TopicArn=alert_topic, Protocol="sqs", Endpoint=queue_arn)
+    sns_client.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     def read() -> list[dict[str, Any]]:
         notifications: list[dict[str, Any]] = []
@@ -120,6 +120,26 @@ def topic_inbox(
                 )
 
     return read
+
+
+@pytest.fixture
+def topic_inbox(
+    sns_client: Any, sqs_client: Any, alert_topic: str
+) -> Callable[[], list[dict[str, Any]]]:
+    return subscribed_inbox(sns_client, sqs_client, alert_topic, "alert-inbox")
+
+
+@pytest.fixture
+def operations_topic(sns_client: Any) -> str:
+    arn: str = sns_client.create_topic(Name="operations-test")["TopicArn"]
+    return arn
+
+
+@pytest.fixture
+def operations_inbox(
+    sns_client: Any, sqs_client: Any, operations_topic: str
+) -> Callable[[], list[dict[str, Any]]]:
+    return subscribed_inbox(sns_client, sqs_client, operations_topic, "operations-inbox")
 
 
 @pytest.fixture
@@ -144,6 +164,7 @@ def make_service(
     sns_client: Any,
     events_table: str,
     alert_topic: str,
+    operations_topic: str,
     receiver: WebhookReceiver,
     clock: FakeClock,
     scheduler: RecordingScheduler,
@@ -166,6 +187,7 @@ def make_service(
             "rules": AlertRules(DEFAULT_ALERT_STATUSES),
             "storm": StormControl(threshold=100, window_seconds=300),
             "lookup_base_url": LOOKUP_BASE_URL,
+            "operations": SnsOperationsNotifier(operations_topic, lambda: sns_client),
             "clock": clock,
         }
         options.update(overrides)

@@ -13,7 +13,7 @@ from tests.unit.alerts.test_alerts_messages import _digest
 from alerts.dependencies import ConfiguredTargets
 from alerts.errors import TargetError
 from alerts.http_client import Urllib3Poster
-from alerts.settings import AlertSettings
+from alerts.settings import AlertSettings, load_settings
 from receipts.secret_values import SecretConfigurationError, load_secret_document
 
 BASE = {
@@ -123,3 +123,20 @@ def test_the_default_service_is_built_from_the_environment(
 
     assert service is default_service()
     assert service._storm.threshold == 7
+
+
+def test_the_default_service_tells_the_operations_topic_when_one_is_set(
+    monkeypatch: pytest.MonkeyPatch, mocked_aws: None
+) -> None:
+    from alerts.dependencies import default_service
+    from alerts.operations import LoggedOperationsNotifier, SnsOperationsNotifier
+
+    for name, value in BASE.items():
+        monkeypatch.setenv(name, value)
+    assert isinstance(default_service()._operations, LoggedOperationsNotifier)
+
+    default_service.cache_clear()
+    load_settings.cache_clear()
+    monkeypatch.setenv("OPERATIONS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:operations")
+
+    assert isinstance(default_service()._operations, SnsOperationsNotifier)

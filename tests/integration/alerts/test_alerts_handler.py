@@ -166,18 +166,49 @@ def test_a_failing_target_fails_the_record_and_the_redelivery_sends_only_to_it(
     assert _chat_counts(receiver) == {"/slack": 1, "/teams": 4, "/generic": 1}
 
 
-def test_a_dead_webhook_fails_the_batch_fast_and_keeps_the_others_going(
+def test_a_failing_webhook_fails_the_batch_fast_and_keeps_the_others_going(
     make_service: ServiceFactory, receiver: WebhookReceiver, topic_inbox: Inbox
 ) -> None:
-    receiver.respond_always(ScriptedResponse(status=410, body=b"gone"))
+    receiver.respond_always(ScriptedResponse(status=503, body=b"unavailable"))
     event = load_sqs_event("batch-failures.json")
 
     response = lambda_handler(event, FakeLambdaContext(), service=make_service())
 
     assert len(failed_ids(response)) == 10
     assert len(topic_inbox()) == 10
-    # one try per webhook, then the rest of the batch skipped them
-    assert _chat_counts(receiver) == {"/slack": 1, "/teams": 1, "/generic": 1}
+    # one call (its own three attempts) per webhook, then the rest of the batch skipped them
+    assert _chat_counts(receiver) == {"/slack": 3, "/teams": 3, "/generic": 3}
+
+
+def test_a_gone_webhook_is_given_up_and_operations_hear_of_it_once(
+    make_service: ServiceFactory,
+    receiver: WebhookReceiver,
+    topic_inbox: Inbox,
+    operations_inbox: Inbox,
+    dynamodb_client: Any,
+    events_table: str,
+) -> None:
+    receiver.fail_next(10, status=410, body=b"channel_is_archived", path="/slack")
+    service = make_service()
+    event = load_sqs_event("batch-failures.json")
+
+    first = lambda_handler(event, FakeLambdaContext(), service=service)
+    again = lambda_handler(event, FakeLambdaContext(), service=service)
+
+    assert failed_ids(first) == failed_ids(again) == []
+    assert len(topic_inbox()) == 10
+    assert _chat_counts(receiver) == {"/slack": 10, "/teams": 10, "/generic": 10}
+    (told,) = operations_inbox()
+    assert told["Subject"] == "Alert target slack refuses alerts; they are given up for it"
+    assert "HTTP 410 channel_is_archived" in told["Message"]
+    alert_items = [
+        item
+        for item in dynamodb_client.scan(TableName=events_table)["Items"]
+        if item["pk"]["S"].startswith("ALERT#")
+    ]
+    assert len(alert_items) == 10
+    assert all(item["given_up"]["SS"] == ["slack"] for item in alert_items)
+    assert all(set(item["sent"]["M"]) == {"sns", "teams", "generic"} for item in alert_items)
 
 
 # ---- storms ------------------------------------------------------------------------------------

@@ -150,3 +150,62 @@ def test_dynamodb_items_are_short_lived_and_under_the_allowed_prefixes(
     for item in items:
         expires = int(item["expires_at"]["N"])
         assert 20 * 86400 < expires - NOW.timestamp() < 22 * 86400
+
+
+def test_a_target_that_refused_an_alert_is_remembered_apart_from_those_that_have_it(
+    ledger: AlertLedger,
+) -> None:
+    ledger.claim_alert(_record(), NOW)
+    ledger.mark_alert_sent("tx-1", DeliveryStatus.UNDELIVERED, "sns", NOW)
+
+    ledger.mark_alert_given_up("tx-1", DeliveryStatus.UNDELIVERED, "slack", NOW)
+    ledger.mark_alert_given_up("tx-1", DeliveryStatus.UNDELIVERED, "slack", NOW)
+    ledger.mark_alert_given_up("tx-1", DeliveryStatus.UNDELIVERED, "sns", NOW)  # has it: kept
+
+    stored = ledger.get_alert("tx-1", DeliveryStatus.UNDELIVERED)
+    assert stored is not None
+    assert stored.sent == {"sns"}
+    assert stored.given_up == {"slack"}
+
+
+def test_a_refused_digest_is_remembered_on_the_open_digest_only(ledger: AlertLedger) -> None:
+    ledger.count_alert(WINDOW)
+    ledger.add_to_digest(WINDOW, SMS, "sms-1")
+    assert ledger.start_marker_chain(WINDOW) == 0
+    state = ledger.get_window(WINDOW)
+    assert state is not None
+    digest = OpenDigest(0, state.pending, state.pending_lines, state.examples, 1, NOW)
+    assert ledger.open_digest(WINDOW, digest, state)
+
+    ledger.mark_digest_sent(WINDOW, 0, "sns", NOW)
+    ledger.mark_digest_given_up(WINDOW, 0, "slack", NOW)
+    ledger.mark_digest_given_up(WINDOW, 7, "teams", NOW)  # another digest's sequence: ignored
+
+    during = ledger.get_window(WINDOW)
+    assert during is not None and during.open_digest is not None
+    assert during.open_digest.sent == {"sns"}
+    assert during.open_digest.given_up == {"slack"}
+    assert ledger.close_digest(WINDOW, 0).open_digest is None
+
+
+def test_operations_are_claimed_once_per_window_and_target_until_released(
+    ledger: AlertLedger,
+) -> None:
+    ledger.count_alert(WINDOW)
+
+    first = ledger.claim_operations_notice(WINDOW, "slack")
+    again = ledger.claim_operations_notice(WINDOW, "slack")
+    other_target = ledger.claim_operations_notice(WINDOW, "teams")
+    next_window = ledger.claim_operations_notice(WINDOW.previous(), "slack")
+    ledger.release_operations_notice(WINDOW, "slack")
+    after_release = ledger.claim_operations_notice(WINDOW, "slack")
+
+    assert (first, again, other_target, next_window, after_release) == (
+        True,
+        False,
+        True,
+        True,
+        True,
+    )
+    state = ledger.get_window(WINDOW)
+    assert state is not None and state.alerts == 1  # the window's counters are untouched

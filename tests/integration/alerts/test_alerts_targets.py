@@ -17,7 +17,7 @@ from tests.integration.alerts.conftest import LOOKUP_BASE_URL, SIGNING_SECRET, w
 from tests.unit.alerts.doubles import EVENTS_DIR
 
 from alerts import messages
-from alerts.errors import TargetError
+from alerts.errors import TargetError, TargetRefusedError
 from alerts.http_client import Urllib3Poster
 from alerts.model import Alert
 from alerts.targets import SnsTarget, chat_targets
@@ -171,6 +171,40 @@ def test_a_client_error_is_not_retried(receiver: WebhookReceiver) -> None:
     assert len(receiver.requests) == 1
     assert raised.value.retryable is False
     assert "HTTP 404 no_service" in raised.value.reason
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422])
+def test_a_client_error_is_a_refusal_for_good(receiver: WebhookReceiver, status: int) -> None:
+    receiver.fail_next(1, status=status, body=b"refused", path="/slack")
+
+    with pytest.raises(TargetRefusedError) as raised:
+        _targets(receiver)["slack"].send(_alert(), _deadline())
+
+    assert raised.value.target == "slack"
+    assert f"HTTP {status} refused" in raised.value.reason
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("status", [301, 307, 408, 429, 500, 503])
+def test_redirects_timeouts_rate_limits_and_server_errors_are_not_refusals(
+    receiver: WebhookReceiver, status: int
+) -> None:
+    receiver.respond_always(ScriptedResponse(status=status, body=b"later"))
+
+    with pytest.raises(TargetError) as raised:
+        _targets(receiver, max_attempts=2)["slack"].send(_alert(), _deadline())
+
+    assert not isinstance(raised.value, TargetRefusedError)
+
+
+def test_sns_errors_are_never_refusals_for_good(sns_client: Any) -> None:
+    # A missing topic or a denied permission is fixed by a deployment, then redriven.
+    target = SnsTarget("arn:aws:sns:us-east-1:123456789012:no-such-topic", lambda: sns_client)
+
+    with pytest.raises(TargetError) as raised:
+        target.send(_alert(), _deadline())
+
+    assert not isinstance(raised.value, TargetRefusedError)
 
 
 def test_a_rate_limit_is_retried(receiver: WebhookReceiver) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerts.errors import TargetError
+from alerts.errors import TargetError, TargetRefusedError
 from alerts.model import DigestMarker, Notice
 from receipts.storage.alert_records import pipe_message_from_stream_record
 
@@ -31,23 +31,51 @@ class FakeClock:
 
 
 class RecordingTarget:
-    """Records what it is sent; fails the next ``failures`` sends when told to."""
+    """Records what it is sent; fails the next ``failures`` sends when told to, and refuses
+    the next ``refusals`` for good (as a webhook answering 404 would)."""
 
     minimum_seconds = 0.0
 
-    def __init__(self, name: str, *, failures: int = 0, retryable: bool = True) -> None:
+    def __init__(
+        self, name: str, *, failures: int = 0, retryable: bool = True, refusals: int = 0
+    ) -> None:
         self.name = name
         self.failures = failures
         self.retryable = retryable
+        self.refusals = refusals
         self.sent: list[Notice] = []
         self.attempts = 0
 
     def send(self, notice: Notice, deadline: float) -> None:
         self.attempts += 1
+        if self.refusals > 0:
+            self.refusals -= 1
+            raise TargetRefusedError(self.name, "HTTP 404 no_service")
         if self.failures > 0:
             self.failures -= 1
             raise TargetError(self.name, "scripted failure", retryable=self.retryable)
         self.sent.append(notice)
+
+
+@dataclass(frozen=True)
+class ToldRefusal:
+    target: str
+    reason: str
+    message_id: str
+
+
+@dataclass
+class RecordingOperations:
+    """Keeps what the operations topic would be told; fails the next ``failures`` times."""
+
+    told: list[ToldRefusal] = field(default_factory=list)
+    failures: int = 0
+
+    def target_refused(self, target: str, reason: str, notice: Notice) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("scripted operations topic failure")
+        self.told.append(ToldRefusal(target, reason, notice.message_id))
 
 
 @dataclass

@@ -32,6 +32,7 @@ class _Window:
     chain_active: bool = False
     open_digest: OpenDigest | None = None
     digested: int = 0
+    operations_told: set[str] = field(default_factory=set)
 
 
 class InMemoryAlertLedger:
@@ -52,7 +53,7 @@ class InMemoryAlertLedger:
         key = (record.transid, record.status)
         if key in self.alerts:
             return self.alerts[key], False
-        self.alerts[key] = replace(record, sent=frozenset())
+        self.alerts[key] = replace(record, sent=frozenset(), given_up=frozenset())
         return self.alerts[key], True
 
     def mark_alert_sent(
@@ -61,6 +62,26 @@ class InMemoryAlertLedger:
         self.calls["mark_alert_sent"] += 1
         record = self.alerts[(transid, status)]
         self.alerts[(transid, status)] = replace(record, sent=record.sent | {target})
+
+    def mark_alert_given_up(
+        self, transid: str, status: DeliveryStatus, target: str, now: datetime
+    ) -> None:
+        self.calls["mark_alert_given_up"] += 1
+        record = self.alerts[(transid, status)]
+        if target not in record.sent:
+            self.alerts[(transid, status)] = replace(record, given_up=record.given_up | {target})
+
+    def claim_operations_notice(self, window: StormWindow, target: str) -> bool:
+        self.calls["claim_operations_notice"] += 1
+        stored = self._window(window)
+        if target in stored.operations_told:
+            return False
+        stored.operations_told.add(target)
+        return True
+
+    def release_operations_notice(self, window: StormWindow, target: str) -> None:
+        self.calls["release_operations_notice"] += 1
+        self._window(window).operations_told.discard(target)
 
     def count_alert(self, window: StormWindow) -> WindowCount:
         self.calls["count_alert"] += 1
@@ -144,7 +165,7 @@ class InMemoryAlertLedger:
         stored = self._window(window)
         if stored.open_digest is not None or stored.marker_sequence != digest.sequence:
             return False
-        stored.open_digest = replace(digest, sent=frozenset())
+        stored.open_digest = replace(digest, sent=frozenset(), given_up=frozenset())
         stored.pending -= digest.alerts
         stored.digested += digest.alerts
         for line in digest.lines:
@@ -162,6 +183,15 @@ class InMemoryAlertLedger:
             stored.open_digest = replace(
                 stored.open_digest, sent=stored.open_digest.sent | {target}
             )
+
+    def mark_digest_given_up(
+        self, window: StormWindow, sequence: int, target: str, now: datetime
+    ) -> None:
+        self.calls["mark_digest_given_up"] += 1
+        stored = self._window(window)
+        digest = stored.open_digest
+        if digest is not None and digest.sequence == sequence and target not in digest.sent:
+            stored.open_digest = replace(digest, given_up=digest.given_up | {target})
 
     def close_digest(self, window: StormWindow, sequence: int) -> WindowState:
         self.calls["close_digest"] += 1

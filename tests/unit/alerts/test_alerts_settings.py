@@ -63,6 +63,7 @@ def test_the_template_sets_every_setting_and_its_defaults_are_valid() -> None:
     assert settings.chat_webhooks_reference == "ssm:/imiconnect-receipts/dev/alert-webhooks"
     assert settings.parameters_max_age == 300
     assert settings.lookup_base_url.startswith("https://")
+    assert settings.operations_topic_arn == "resolved-OpsTopic"
 
 
 def test_lists_accept_vendor_spellings_and_numbers() -> None:

@@ -72,6 +72,24 @@ def test_the_function_may_write_only_alert_and_storm_items_and_send_its_markers(
     assert by_sid["PublishAlerts"]["Resource"] == {"Ref": "AlertTopic"}
 
 
+def test_the_function_may_tell_the_operations_topic_and_use_its_key_through_sns_only() -> None:
+    by_sid = {statement["Sid"]: statement for statement in _statements()}
+    variables = resource("AlertsFunction")["Properties"]["Environment"]["Variables"]
+
+    assert variables["OPERATIONS_TOPIC_ARN"] == {"Ref": "OpsTopic"}
+    assert by_sid["TellOperationsOfRefusingTargets"]["Action"] == ["sns:Publish"]
+    assert by_sid["TellOperationsOfRefusingTargets"]["Resource"] == {"Ref": "OpsTopic"}
+    # The operations topic is encrypted with a key of its own (CloudWatch needs one), so a
+    # publisher needs that key too, and only for SNS to use on its behalf.
+    key = by_sid["EncryptForOperationsTopic"]
+    assert key["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert key["Resource"] == {"Fn::GetAtt": ["OpsTopicKey", "Arn"]}
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}}
+    }
+    assert resource("OpsTopic")["Properties"]["KmsMasterKeyId"] == {"Ref": "OpsTopicKey"}
+
+
 def test_the_function_knows_its_own_queue_for_digest_markers() -> None:
     variables = resource("AlertsFunction")["Properties"]["Environment"]["Variables"]
 
