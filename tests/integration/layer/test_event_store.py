@@ -41,11 +41,87 @@ def test_a_callback_is_stored_once(event_store: EventStore) -> None:
     assert stored.received_at == RECEIVED
 
 
-def test_a_retry_with_another_spelling_is_the_same_event(event_store: EventStore) -> None:
+def test_a_re_serialised_copy_is_the_same_event(event_store: EventStore) -> None:
+    body = callback("01-sms-submitted")
+    copy = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
+    assert event_store.put_event(parse_callback(body), received_at=RECEIVED) is True
+    assert event_store.put_event(parse_callback(copy), received_at=RECEIVED) is False
+
+
+def test_another_spelling_of_a_status_is_another_event_of_the_same_status(
+    event_store: EventStore,
+) -> None:
+    # The raw status is part of what the platform said: the identity never decides that
+    # two spellings are one report. The lifecycle still reads both as one status.
     first = parse_callback(callback("01-sms-submitted"))
     respelled = parse_callback(callback("01-sms-submitted", deliveryStatus="Submited"))
     assert event_store.put_event(first, received_at=RECEIVED) is True
-    assert event_store.put_event(respelled, received_at=RECEIVED) is False
+    assert event_store.put_event(respelled, received_at=RECEIVED) is True
+    stored = [s.event.status for s in event_store.list_events(first.transid)]
+    assert stored == [DeliveryStatus.SUBMITTED, DeliveryStatus.SUBMITTED]
+
+
+# Pairs of callbacks the old identity (transid, time, status, code) took for one event.
+DISTINCT_EVENTS_OF_ONE_TRANSACTION = {
+    "two clicks in one second": (
+        {
+            "deliveryStatus": "Clicked",
+            "code": "7528",
+            "timeStamp": "2026-11-23 10:00:01",
+            "Description": "https://example.com/a|198.51.100.7",
+        },
+        {
+            "deliveryStatus": "Clicked",
+            "code": "7528",
+            "timeStamp": "2026-11-23 10:00:01",
+            "Description": "https://example.com/b|198.51.100.7",
+        },
+    ),
+    "two RTM button presses in one second": (
+        {
+            "deliveryStatus": "Read",
+            "timeStamp": "2026-11-23 10:00:01",
+            "interaction": {"type": "button", "payload": "yes"},
+        },
+        {
+            "deliveryStatus": "Read",
+            "timeStamp": "2026-11-23 10:00:01",
+            "interaction": {"type": "button", "payload": "no"},
+        },
+    ),
+    "no timestamp, other description": (
+        {"timeStamp": None, "Description": "Submitted to carrier A"},
+        {"timeStamp": None, "Description": "Submitted to carrier B"},
+    ),
+    "unreadable timestamps": (
+        {"timeStamp": "yesterday"},
+        {"timeStamp": "today"},
+    ),
+    "no code and code 0": ({"code": None}, {"code": "0"}),
+    "two non-numeric codes": ({"code": "E1"}, {"code": "E2"}),
+    "one transid on two channels": ({"deliveryChannel": "SMS"}, {"deliveryChannel": "rt"}),
+    "other additional info": (
+        {"additional_info": {"segment": 1}},
+        {"additional_info": {"segment": 2}},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "first_changes,second_changes",
+    DISTINCT_EVENTS_OF_ONE_TRANSACTION.values(),
+    ids=DISTINCT_EVENTS_OF_ONE_TRANSACTION.keys(),
+)
+def test_distinct_events_are_never_merged(
+    event_store: EventStore, first_changes: dict[str, Any], second_changes: dict[str, Any]
+) -> None:
+    first = parse_callback(callback("01-sms-submitted", **first_changes))
+    second = parse_callback(callback("01-sms-submitted", **second_changes))
+    assert event_store.put_event(first, received_at=RECEIVED) is True
+    assert event_store.put_event(second, received_at=RECEIVED) is True
+    # ... and each is still stored once.
+    assert event_store.put_event(second, received_at=RECEIVED) is False
+    assert len(event_store.list_events(first.transid)) == 2
 
 
 def test_events_come_back_in_time_order_and_status_never_regresses(
@@ -101,6 +177,51 @@ def test_search_by_correlation_id(event_store: EventStore) -> None:
     assert [m.transid for m in page.matches] == [event.transid]
     assert page.matches[0].status is DeliveryStatus.SUBMITTED
     assert event_store.search(correlationid="other").matches == []
+
+
+def test_search_matches_carry_both_destination_and_correlation_id(
+    event_store: EventStore,
+) -> None:
+    # Each index projects the other's key: searching by one must not blank the other.
+    event = parse_callback(callback("01-sms-submitted"))
+    event_store.put_event(event, received_at=RECEIVED)
+    (by_destination,) = event_store.search(destination="918886661353").matches
+    (by_correlation,) = event_store.search(correlationid=event.correlationid).matches
+    for match in (by_destination, by_correlation):
+        assert (match.destination, match.correlationid) == (
+            "918886661353",
+            "4eef-92ca-79fd0250c4a3-262895e4-2217",
+        )
+
+
+@pytest.mark.parametrize(
+    "stored_as", ["918886661353", "+918886661353", "tel:+91 888 666 1353", "+91 (888) 666-1353"]
+)
+@pytest.mark.parametrize(
+    "searched_as", ["918886661353", "+918886661353", "tel:+91 888 666 1353", " 91-888-666-1353"]
+)
+def test_every_spelling_of_a_number_finds_the_transaction(
+    event_store: EventStore, stored_as: str, searched_as: str
+) -> None:
+    event = parse_callback(callback("01-sms-submitted", destination=stored_as))
+    event_store.put_event(event, received_at=RECEIVED)
+    assert [m.transid for m in event_store.search(destination=searched_as).matches] == [
+        event.transid
+    ]
+
+
+def test_email_destinations_are_found_whatever_their_case(event_store: EventStore) -> None:
+    event = parse_callback(callback("32-email-submitted", destination="Jane.Doe@Example.COM"))
+    event_store.put_event(event, received_at=RECEIVED)
+    found = event_store.search(destination="jane.doe@example.com").matches
+    assert [m.transid for m in found] == [event.transid]
+    # Opaque ids (push tokens, PSIDs) keep their case: another case is another id.
+    push = parse_callback(callback("11-push-android_pushid-submitted", destination="AbCdEf0123"))
+    event_store.put_event(push, received_at=RECEIVED)
+    assert event_store.search(destination="abcdef0123").matches == []
+    assert [m.transid for m in event_store.search(destination="AbCdEf0123").matches] == [
+        push.transid
+    ]
 
 
 @pytest.mark.parametrize("cursor", ["not-base64!", "eyJ4IjogMX0=", "W10="])

@@ -86,5 +86,28 @@ def resolve_code(
     return max(candidates, key=_specificity)
 
 
+def classify(channel: Channel, code: int | None, status: DeliveryStatus) -> Classification:
+    """What a code means for the message it is reported on: the one resolution of a code.
+
+    The status says how far the message got, the code says why. A failure status is
+    permanent or transient as its code says (permanent when the code is unknown); a known
+    non-failure status speaks for itself; an unrecognised status falls back on the code
+    alone. Every view of a code (stored event, timeline, vendor answer, alert) reads its
+    classification here, so they can never disagree.
+    """
+    entry = resolve_code(code, channel, status)
+    if status.is_failure:
+        if entry.classification is Classification.FAILED_TRANSIENT:
+            return Classification.FAILED_TRANSIENT
+        return Classification.FAILED_PERMANENT
+    if status in (DeliveryStatus.READ, DeliveryStatus.CLICKED):
+        return Classification.READ
+    if status in (DeliveryStatus.DELIVERED, DeliveryStatus.ANSWERED):
+        return Classification.DELIVERED
+    if status in (DeliveryStatus.QUEUED, DeliveryStatus.SUBMITTED):
+        return Classification.IN_PROGRESS
+    return entry.classification
+
+
 def all_codes() -> frozenset[int]:
     return frozenset(_entries_by_code())

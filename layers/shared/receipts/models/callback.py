@@ -16,9 +16,10 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from receipts.channels import Channel, canonical_channel
 from receipts.codes.classification import Classification
-from receipts.codes.lookup import resolve_code
+from receipts.codes.lookup import classify, resolve_code
 from receipts.errors import NotificationValidationError
 from receipts.lifecycle import DeliveryStatus, canonical_status
+from receipts.models.identity import event_identity
 from receipts.timestamps import UNKNOWN_INSTANT, parse_callback_timestamp
 
 _LENIENT = ConfigDict(
@@ -116,6 +117,9 @@ class DeliveryEvent(BaseModel):
     callback_data: str
     subtid: str | None = None
     raw_body: bytes
+    # What tells this event from every other (receipts.models.identity): the stored event's
+    # sort key ends with it, so a retry is stored once and distinct events never merge.
+    identity: str
 
     @property
     def payload(self) -> Any:
@@ -134,27 +138,6 @@ def _integer_code(raw: str | None) -> int | None:
     # isdecimal, not isdigit: "²" is a digit that int() refuses. A code is a few digits, so a
     # longer number is kept only as raw_code (DynamoDB numbers hold 38 digits at most).
     return int(stripped) if stripped.isdecimal() and len(stripped) <= 18 else None
-
-
-def classify(channel: Channel, code: int | None, status: DeliveryStatus) -> Classification:
-    """The event's classification: the status says how far it got, the code says why.
-
-    A failure status is permanent or transient as its code says (a permanent failure when
-    the code is unknown); a known non-failure status speaks for itself; an unrecognised
-    status falls back on the code alone.
-    """
-    entry = resolve_code(code, channel, status)
-    if status.is_failure:
-        if entry.classification is Classification.FAILED_TRANSIENT:
-            return Classification.FAILED_TRANSIENT
-        return Classification.FAILED_PERMANENT
-    if status in (DeliveryStatus.READ, DeliveryStatus.CLICKED):
-        return Classification.READ
-    if status in (DeliveryStatus.DELIVERED, DeliveryStatus.ANSWERED):
-        return Classification.DELIVERED
-    if status in (DeliveryStatus.QUEUED, DeliveryStatus.SUBMITTED):
-        return Classification.IN_PROGRESS
-    return entry.classification
 
 
 def _status_from_code(channel: Channel, code: int | None) -> DeliveryStatus:
@@ -231,4 +214,5 @@ def normalise(notification: VendorNotification, raw_body: bytes) -> DeliveryEven
         callback_data=notification.callback_data or "",
         subtid=notification.subtid,
         raw_body=raw_body,
+        identity=event_identity(raw_body),
     )

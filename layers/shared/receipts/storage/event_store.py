@@ -29,8 +29,13 @@ else:
 
 AttributeMap = dict[str, Any]
 
-# Projected into the search indexes: enough to list matches without touching the table.
-SEARCH_PROJECTION = ("channel", "status", "code", "classification")
+# Projected into the search indexes: enough to list matches without touching the table,
+# each index carrying the other's key so a match shows both its destination and campaign.
+_SEARCH_FIELDS = ("channel", "status", "code", "classification")
+SEARCH_PROJECTIONS: dict[str, tuple[str, ...]] = {
+    keys.DESTINATION_INDEX: (*_SEARCH_FIELDS, keys.INDEX_KEYS[keys.CORRELATION_INDEX][0]),
+    keys.CORRELATION_INDEX: (*_SEARCH_FIELDS, keys.INDEX_KEYS[keys.DESTINATION_INDEX][0]),
+}
 
 
 # Value types are NamedTuples rather than dataclasses: immutable all the same, and several
@@ -145,7 +150,7 @@ class EventStore:
         """The stored form of one callback (public so benchmarks can size it)."""
         item: AttributeMap = {
             keys.PARTITION_KEY: _s(keys.transaction_key(event.transid)),
-            keys.SORT_KEY: _s(keys.event_sort_key(event.occurred_at, event.status, event.code)),
+            keys.SORT_KEY: _s(keys.event_sort_key(event.occurred_at, event.status, event.identity)),
             # transid and time are not repeated as attributes: the keys hold them, and
             # every byte counts towards the one write unit a callback should cost.
             "channel": _s(event.channel.value),
@@ -161,7 +166,7 @@ class EventStore:
             item["gtrid"] = _s(gtrid)
         # One sort attribute serves all three indexes: it is the same "when, which" value.
         item[keys.INDEX_SORT_ATTRIBUTE] = _s(keys.index_sort_key(event.occurred_at, event.transid))
-        if event.destination:
+        if event.destination.strip():
             item["destination_key"] = _s(keys.destination_key(event.destination))
         if event.correlationid:
             item["correlation_key"] = _s(keys.correlation_key(event.correlationid))

@@ -1,16 +1,19 @@
 """The single table's key design, in one place.
 
-- event: pk ``TX#{transid}``, sk ``EV#{occurred}#{status}#{code}``; in the destination
+- event: pk ``TX#{transid}``, sk ``EV#{occurred}#{status}#{identity}``; in the destination
   and correlation indexes, and in the sparse ``open`` index while not final; every index is
-  sorted by ``match_sort`` (``{occurred}#{transid}``).
+  sorted by ``match_sort`` (``{occurred}#{transid}``). Destinations are indexed in their
+  normalised form (``receipts.destinations``).
 - cached status-API answer: pk ``CACHE#{transid}``, sk ``STATUS``.
 - quarantined body: pk ``QUARANTINE#{day}``, sk ``{received}#{request id}``.
 - alert ledger (alerts function): pk ``ALERT#{transid}#{status}``, sk ``ALERT``.
 - storm-control window (alerts function): pk ``STORM#{window start}``, sk ``WINDOW#{seconds}``.
 
 One transaction is one partition, so its events come back in one query, already in time
-order. The event sort key *is* the de-duplication identity: a retried or duplicated callback
-has the same transid, time, status and code and fails the conditional put. The ``open``
+order. The event sort key ends with the event's identity (``receipts.models.identity``, a
+digest of the body's canonical JSON): a retried or re-serialised callback has the same one
+and fails the conditional put, while events that differ in any field never share a key. The
+time and status before it only make the partition read back in time order. The ``open``
 index is sparse: only in-progress events are in it, keyed by the day they arrived, so a
 sweep can find transactions that never heard their final status.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from receipts.destinations import normalise_destination
 from receipts.lifecycle import DeliveryStatus
 from receipts.timestamps import isoformat_millis
 
@@ -50,12 +54,14 @@ def strip_prefix(key: str) -> str:
     return key.split("#", 1)[1] if "#" in key else key
 
 
-def event_sort_key(occurred_at: datetime, status: DeliveryStatus, code: int | None) -> str:
-    return f"{EVENT_SORT_PREFIX}{isoformat_millis(occurred_at)}#{status.value}#{code or 0}"
+def event_sort_key(occurred_at: datetime, status: DeliveryStatus, identity: str) -> str:
+    return f"{EVENT_SORT_PREFIX}{isoformat_millis(occurred_at)}#{status.value}#{identity}"
 
 
 def destination_key(destination: str) -> str:
-    return f"DEST#{destination}"
+    # Written and searched through the same normalisation, so every spelling of a number
+    # finds the same transactions.
+    return f"DEST#{normalise_destination(destination)}"
 
 
 def correlation_key(correlationid: str) -> str:
