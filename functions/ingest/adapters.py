@@ -2,8 +2,8 @@
 
 The logic sees only domain errors: a fault a retry may cure (``StoreUnavailableError``,
 ``SecretUnavailableError``), a callback the table cannot hold as sent
-(``UnstorableCallbackError``), or a deployment problem (``StoreRefusedWriteError``,
-``ConfigurationError``).
+(``UnstorableCallbackError``), a secret to fix in its store (``SecretMisconfiguredError``), or
+a deployment problem (``StoreRefusedWriteError``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ingest.authentication import SecretSource
 from ingest.errors import (
-    ConfigurationError,
+    SecretMisconfiguredError,
     SecretUnavailableError,
     StoreRefusedWriteError,
     UnstorableCallbackError,
@@ -112,13 +112,14 @@ def secret_source(
         try:
             return load(reference, max_age=max_age_seconds)
         except SecretConfigurationError as error:
-            raise ConfigurationError(
-                f"callback secret {reference}: {error}", field="CALLBACK_SECRET_REFERENCE"
+            # The layer's message names the secret and the broken entry, never a value.
+            raise SecretMisconfiguredError(
+                f"the callback secret cannot be used: {error}", field="CALLBACK_SECRET_REFERENCE"
             ) from None
         except Exception as error:  # Powertools wraps every provider error in one type
             cause = error.__cause__ or error.__context__
             if isinstance(cause, ClientError) and _error_code(cause) in _SECRET_CONFIGURATION_CODES:
-                raise ConfigurationError(
+                raise SecretMisconfiguredError(
                     f"callback secret {reference} cannot be read ({_error_code(cause)})",
                     field="CALLBACK_SECRET_REFERENCE",
                 ) from None

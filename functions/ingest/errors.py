@@ -61,6 +61,16 @@ class ConfigurationError(IngestError):
     code = "configuration_error"
 
 
+class SecretMisconfiguredError(ConfigurationError):
+    """The callback secret is missing, unreadable or holds no usable credential.
+
+    Answered 503 where other misconfigurations get 500: the secret is fixed in its store,
+    without a deployment, and the platform's next retry then goes through.
+    """
+
+    status_code = 503
+
+
 class SecretUnavailableError(IngestError):
     """The callback secret could not be read just now (throttled, network): retry."""
 

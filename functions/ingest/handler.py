@@ -11,7 +11,9 @@ from ingest.observability import logger, metrics
 from ingest.routes import handle_event
 
 
-@logger.inject_lambda_context(clear_state=True)
+# Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the body's destinations
+# and push ids, and the request's credentials.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(
     event: dict[str, Any],

@@ -2,7 +2,8 @@
 
 Order matters and is part of the contract:
 
-1. authenticate first, over the raw body: nothing untrusted is parsed or stored;
+1. authenticate first, over the raw body: nothing untrusted is parsed or stored, and from
+   then on the body is the one the credential covers (see ``HubSignatureAuthenticator``);
 2. check the size before parsing, so a huge body costs no parsing;
 3. parse leniently (the shared model), refusing only what is not a notification;
 4. store with a conditional put: a retried or duplicated callback is answered ``duplicate``.
@@ -15,7 +16,7 @@ the body again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -25,6 +26,7 @@ from ingest.errors import (
     QuarantineUnavailableError,
     UnstorableCallbackError,
 )
+from ingest.redaction import unquoted_message
 from receipts.codes import resolve_code
 from receipts.errors import NotificationValidationError
 from receipts.models.callback import DeliveryEvent, parse_callback
@@ -106,14 +108,18 @@ class CallbackIngestor:
         self._credential_headers = credential_headers
 
     def ingest(self, request: CallbackRequest) -> IngestResult:
-        self._authenticator.verify(request.body, request.headers)
-        if len(request.body) > self._max_body_bytes:
+        received_bytes = len(request.body)
+        authenticated = self._authenticator.verify(request.body, request.headers)
+        if authenticated is not request.body:
+            # Only the signed bytes are trusted: they are parsed, stored and quarantined.
+            request = replace(request, body=authenticated)
+        if received_bytes > self._max_body_bytes:
             raise self._reject(
                 request,
                 Rejection(
                     413,
                     "payload_too_large",
-                    f"the body is {len(request.body)} bytes; the limit is "
+                    f"the body is {received_bytes} bytes; the limit is "
                     f"{self._max_body_bytes} (MAX_CALLBACK_BYTES)",
                 ),
             )
@@ -147,7 +153,9 @@ class CallbackIngestor:
     def _reject(self, request: CallbackRequest, rejection: Rejection) -> CallbackRejectedError:
         """Keep the body in the quarantine, then return the error that answers the caller."""
         body = request.body[:QUARANTINE_BODY_MAX_BYTES]
-        reason = rejection.message
+        # The message is answered, logged and kept as the reason: it must not quote the body.
+        message = unquoted_message(rejection.message, request.body, field=rejection.field)
+        reason = message
         if len(body) < len(request.body):
             reason += f" (the first {len(body)} of {len(request.body)} bytes are kept)"
         try:
@@ -165,7 +173,7 @@ class CallbackIngestor:
                 "the rejected body could not be kept for inspection; send it again"
             ) from None
         return CallbackRejectedError(
-            rejection.message,
+            message,
             status_code=rejection.status_code,
             code=rejection.code,
             field=rejection.field,

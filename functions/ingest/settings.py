@@ -41,6 +41,9 @@ class IngestSettings(BaseModel):
 
     auth_mode: AuthMode = Field(AuthMode.HUB_SIGNATURE, alias="CALLBACK_AUTH_MODE")
     allow_unauthenticated: bool = Field(False, alias="ALLOW_UNAUTHENTICATED_CALLBACKS")
+    # Off by default: a signature over the whitespace-stripped body leaves the whitespace inside
+    # values unsigned, so it is accepted only for a platform known to sign that way.
+    signature_strips_whitespace: bool = Field(False, alias="CALLBACK_SIGNATURE_STRIPS_WHITESPACE")
     secret_reference: str = Field("", alias="CALLBACK_SECRET_REFERENCE")
     api_key_header: str = Field(
         "x-api-key", alias="CALLBACK_API_KEY_HEADER", pattern=r"^[A-Za-z0-9-]+$"

@@ -6,13 +6,14 @@ A setting names where a secret lives, never the secret itself:
 - ``secretsmanager:imiconnect-receipts/prod/callback-secret`` (a secret's name or ARN).
 
 A value may hold several secrets, one per line, so two can be active during a rotation. A
-Secrets Manager value may also be a JSON list, or an object whose values are the secrets.
+Secrets Manager value may also be a JSON list, or an object whose values are the secrets;
+every one of them must be a string, since ``str(None)`` would make the text "None" a key.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 SSM_PREFIX = "ssm:"
 SECRETS_MANAGER_PREFIX = "secretsmanager:"
@@ -21,11 +22,42 @@ Fetcher = Callable[[str], str]
 
 
 class SecretConfigurationError(RuntimeError):
-    """A secret reference that names no supported store, or a store that holds no value."""
+    """A secret reference that names no supported store, or a value that holds no secrets."""
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _only_strings(entries: Iterable[tuple[str, object]]) -> tuple[str, ...]:
+    """The non-blank strings of a JSON list or object; anything else is refused, not coerced.
+
+    The message names the entry and its JSON type, never a value: a wrong value may still
+    be a real secret.
+    """
+    secrets = []
+    for entry, item in entries:
+        if not isinstance(item, str):
+            raise SecretConfigurationError(
+                f"{entry} holds {_json_kind(item)}, not a string: only strings are secrets"
+            )
+        if item.strip():
+            secrets.append(item)
+    return tuple(secrets)
 
 
 def split_secret_value(value: str) -> tuple[str, ...]:
-    """The active secrets held in one stored value (newline-separated, a JSON list/object)."""
+    """The active secrets held in one stored value (newline-separated, a JSON list/object).
+
+    Raises :class:`SecretConfigurationError` for a JSON list or object holding anything but
+    strings (null, a number, a boolean, a nested list or object).
+    """
     stripped = value.strip()
     if stripped.startswith(("[", "{")):
         try:
@@ -33,9 +65,9 @@ def split_secret_value(value: str) -> tuple[str, ...]:
         except ValueError:
             decoded = None
         if isinstance(decoded, list):
-            return tuple(str(item) for item in decoded if str(item).strip())
+            return _only_strings((f"item {index}", item) for index, item in enumerate(decoded, 1))
         if isinstance(decoded, dict):
-            return tuple(str(item) for item in decoded.values() if str(item).strip())
+            return _only_strings((f"key {name!r}", item) for name, item in decoded.items())
     return tuple(line.strip() for line in stripped.splitlines() if line.strip())
 
 
@@ -87,21 +119,21 @@ def load_secret_document(reference: str, *, max_age: int = 300) -> str:
             "a secret reference must start with 'ssm:' or 'secretsmanager:'"
         )
     if not value.strip():
-        raise SecretConfigurationError("the referenced secret holds no value")
+        raise SecretConfigurationError(f"secret {reference} holds no value")
     return value
 
 
 def load_secrets(reference: str, *, max_age: int = 300) -> tuple[str, ...]:
-    """Every active secret behind ``reference``, cached for ``max_age`` seconds."""
-    if reference.startswith(SSM_PREFIX):
-        value = _fetch_from_ssm(reference.removeprefix(SSM_PREFIX), max_age)
-    elif reference.startswith(SECRETS_MANAGER_PREFIX):
-        value = _fetch_from_secrets_manager(reference.removeprefix(SECRETS_MANAGER_PREFIX), max_age)
-    else:
-        raise SecretConfigurationError(
-            "a secret reference must start with 'ssm:' or 'secretsmanager:'"
-        )
-    secrets = split_secret_value(value)
+    """Every active secret behind ``reference``, cached for ``max_age`` seconds.
+
+    A value that holds no secret, or anything but strings in JSON, is a
+    :class:`SecretConfigurationError` naming ``reference`` (a location, never the value).
+    """
+    value = load_secret_document(reference, max_age=max_age)
+    try:
+        secrets = split_secret_value(value)
+    except SecretConfigurationError as error:
+        raise SecretConfigurationError(f"secret {reference}: {error}") from None
     if not secrets:
-        raise SecretConfigurationError("the referenced secret holds no value")
+        raise SecretConfigurationError(f"secret {reference} holds no value")
     return secrets

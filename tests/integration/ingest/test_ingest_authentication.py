@@ -83,18 +83,73 @@ def test_hub_signature_hex_is_case_insensitive(
     assert invoke(event, dependencies).status == 200
 
 
-def test_hub_signature_over_the_whitespace_stripped_body_is_accepted(
-    invoke: Callable[..., Answer], dependencies: IngestDependencies
-) -> None:
-    # The vendor's sample strips whitespace before hashing; a pretty-printed body shows it.
-    body = json.dumps(json.loads(http_event("04-sms-failed")["body"]), indent=2)
-    event = with_body(http_event("04-sms-failed"), body)
-    stripped = "".join(body.split())
-    event["headers"]["x-hub-signature"] = hub_signature(stripped)
+def _spaced_callback(transid: str) -> str:
+    """The failed SMS, pretty-printed, with ``transid`` (which may hold spaces)."""
+    document = json.loads(http_event("04-sms-failed")["body"])
+    document["deliveryInfoNotification"]["transid"] = transid
+    return json.dumps(document, indent=2)
 
-    answer = invoke(event, dependencies)
+
+def _signed_over_stripped(body: str) -> dict[str, Any]:
+    event = with_body(http_event("04-sms-failed"), body)
+    event["headers"]["x-hub-signature"] = hub_signature("".join(body.split()))
+    return event
+
+
+def test_hub_signature_over_the_whitespace_stripped_body_is_refused_by_default(
+    invoke: Callable[..., Answer],
+    dependencies: IngestDependencies,
+    dynamodb_client: Any,
+    events_table: str,
+) -> None:
+    answer = invoke(_signed_over_stripped(_spaced_callback(TRANSID)), dependencies)
+
+    _assert_refused_and_untouched(answer, dynamodb_client, events_table, field="x-hub-signature")
+
+
+@pytest.fixture
+def stripping_dependencies(
+    make_dependencies: Callable[..., IngestDependencies],
+) -> IngestDependencies:
+    return make_dependencies(CALLBACK_SIGNATURE_STRIPS_WHITESPACE="true")
+
+
+def test_with_the_stripped_variant_enabled_the_body_that_was_signed_is_stored(
+    invoke: Callable[..., Answer],
+    stripping_dependencies: IngestDependencies,
+    event_store: EventStore,
+) -> None:
+    body = _spaced_callback("proof a bc")
+
+    answer = invoke(_signed_over_stripped(body), stripping_dependencies)
 
     assert answer.status == 200, answer.raw_body
+    assert answer.json == {"status": "accepted", "transid": "proofabc"}
+    assert event_store.list_events("proof a bc") == []
+    (stored,) = event_store.list_events("proofabc")
+    assert stored.event.raw_body == "".join(body.split()).encode()
+    assert stored.event.description == "UnknownStatus"  # every value comes from what was signed
+
+
+def test_a_replay_with_spaces_inside_its_values_is_a_duplicate_not_a_new_transaction(
+    invoke: Callable[..., Answer],
+    stripping_dependencies: IngestDependencies,
+    event_store: EventStore,
+) -> None:
+    original = invoke(_signed_over_stripped(_spaced_callback(TRANSID)), stripping_dependencies)
+    captured_signature = hub_signature("".join(_spaced_callback(TRANSID).split()))
+    # The captured signature with spaces slipped inside the transid and the timestamp.
+    replayed_body = _spaced_callback(TRANSID.replace("-", " - ", 2)).replace("T11", "T 11")
+    replay = with_body(http_event("04-sms-failed"), replayed_body)
+    replay["headers"]["x-hub-signature"] = captured_signature
+
+    answer = invoke(replay, stripping_dependencies)
+
+    assert original.json["status"] == "accepted"
+    assert answer.status == 200, answer.raw_body
+    assert answer.json == {"status": "duplicate", "transid": TRANSID}
+    assert len(event_store.list_events(TRANSID)) == 1
+    assert event_store.list_events(TRANSID.replace("-", " - ", 2)) == []
 
 
 @pytest.mark.parametrize(
@@ -237,7 +292,8 @@ def test_basic_mode_with_a_secret_that_holds_no_account_is_a_configuration_error
 
     answer = invoke(event, dependencies)
 
-    assert answer.status == 500
+    # A secret problem like any other: fixing the value lets the platform's retry through.
+    assert answer.status == 503
     assert answer.error["code"] == "configuration_error"
     assert answer.error["field"] == "CALLBACK_SECRET_REFERENCE"
     assert "just-a-password" not in answer.raw_body
@@ -414,7 +470,41 @@ def test_a_missing_secret_is_a_configuration_error_not_an_authentication_failure
 
     answer = invoke(signed(http_event("04-sms-failed")))
 
-    assert answer.status == 500
+    # 503, not 500: creating the secret lets the platform's next retry through.
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "30"
     assert answer.error["code"] == "configuration_error"
     assert answer.error["field"] == "CALLBACK_SECRET_REFERENCE"
     assert _items(dynamodb_client, events_table) == []
+
+
+def test_a_secret_holding_null_is_a_configuration_error_and_none_is_no_key(
+    invoke: Callable[..., Answer],
+    deployed_environment: Callable[[str], None],
+    dynamodb_client: Any,
+    events_table: str,
+    log_output: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="/imiconnect-receipts/test/callback-secret",
+        SecretString=json.dumps({"current": FIRST_SECRET, "previous": None}),
+    )
+    deployed_environment("secretsmanager:/imiconnect-receipts/test/callback-secret")
+
+    signed_with_none = invoke(signed(http_event("04-sms-failed"), "None"))
+    signed_with_current = invoke(signed(http_event("04-sms-failed"), FIRST_SECRET))
+
+    # The whole value is refused: no "None" key, and no half-read secret either.
+    for answer in (signed_with_none, signed_with_current):
+        assert answer.status == 503, answer.raw_body
+        assert answer.error["code"] == "configuration_error"
+        assert answer.error["field"] == "CALLBACK_SECRET_REFERENCE"
+        assert "secretsmanager:/imiconnect-receipts/test/callback-secret" in answer.error["message"]
+        assert "'previous'" in answer.error["message"]
+    assert _items(dynamodb_client, events_table) == []
+    logged = log_output.getvalue()
+    assert "the webhook is misconfigured" in logged
+    assert "secretsmanager:/imiconnect-receipts/test/callback-secret" in logged
+    assert FIRST_SECRET not in logged
+    assert metric_total(capsys.readouterr().out, "ConfigurationErrors") == 2

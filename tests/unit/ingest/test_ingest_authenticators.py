@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 
@@ -76,23 +77,62 @@ def test_any_changed_byte_fails_the_signature(body: bytes, flip: int) -> None:
     header = "sha256=" + _sign(body, "secret")
     position = flip % len(body)
     tampered = body[:position] + bytes([body[position] ^ 0x01]) + body[position + 1 :]
-    # Whitespace-only changes are tolerated on purpose (see the next tests).
-    if tampered.translate(None, b" \t\n\r\f\v") == body.translate(None, b" \t\n\r\f\v"):
-        return
 
+    # By default even a whitespace-only change fails: only the body as received is signed.
     with pytest.raises(AuthenticationFailedError) as refused:
         HubSignatureAuthenticator(lambda: ("secret",)).verify(tampered, {"x-hub-signature": header})
 
     assert refused.value.reason == "mismatch"
 
 
-def test_a_signature_over_the_body_without_whitespace_is_accepted() -> None:
-    body = b'{ "deliveryInfoNotification": {\n  "transid": "t" } }'
-    stripped = b'{"deliveryInfoNotification":{"transid":"t"}}'
+SPACED = b'{ "deliveryInfoNotification": {\n  "transid": "a bc" } }'
+STRIPPED = b'{"deliveryInfoNotification":{"transid":"abc"}}'
 
-    HubSignatureAuthenticator(lambda: ("s",)).verify(
-        body, {"x-hub-signature": "sha512=" + _sign(stripped, "s", "sha512")}
+
+def test_a_signature_over_the_body_without_whitespace_is_refused_by_default() -> None:
+    # Accepting it would let a captured body be re-sent with spaces inside its values.
+    with pytest.raises(AuthenticationFailedError) as refused:
+        HubSignatureAuthenticator(lambda: ("s",)).verify(
+            SPACED, {"x-hub-signature": "sha512=" + _sign(STRIPPED, "s", "sha512")}
+        )
+
+    assert refused.value.reason == "mismatch"
+
+
+def test_with_the_variant_enabled_the_body_that_was_signed_is_the_one_returned() -> None:
+    authenticator = HubSignatureAuthenticator(lambda: ("s",), accepts_stripped_body=True)
+
+    over_stripped = authenticator.verify(
+        SPACED, {"x-hub-signature": "sha512=" + _sign(STRIPPED, "s", "sha512")}
     )
+    over_raw = authenticator.verify(SPACED, {"x-hub-signature": _sign(SPACED, "s")})
+
+    assert over_stripped == STRIPPED
+    assert over_raw == SPACED
+
+
+@pytest.mark.parametrize("mode", ["basic", "api-key", "none"])
+def test_other_modes_return_the_body_as_received(mode: str) -> None:
+    settings = _settings(CALLBACK_AUTH_MODE=mode, ALLOW_UNAUTHENTICATED_CALLBACKS="true")
+    authenticator = build_authenticator(settings, lambda: ("u:p",))
+    headers = {**_basic("u:p"), "x-api-key": "u:p"}
+
+    assert authenticator.verify(SPACED, headers) == SPACED
+
+
+@pytest.mark.parametrize(
+    ("variable", "accepted"), [(None, False), ("false", False), ("true", True)]
+)
+def test_the_whitespace_variant_follows_its_setting(variable: str | None, accepted: bool) -> None:
+    environment = {"CALLBACK_SIGNATURE_STRIPS_WHITESPACE": variable} if variable else {}
+    authenticator = build_authenticator(_settings(**environment), lambda: ("s",))
+    headers = {"x-hub-signature": _sign(STRIPPED, "s")}
+
+    if accepted:
+        assert authenticator.verify(SPACED, headers) == STRIPPED
+    else:
+        with pytest.raises(AuthenticationFailedError):
+            authenticator.verify(SPACED, headers)
 
 
 def test_a_retired_secret_no_longer_verifies() -> None:
@@ -221,6 +261,60 @@ def test_api_key_must_match_exactly(presented: str) -> None:
         ApiKeyAuthenticator(lambda: ("k1",), "x-api-key").verify(BODY, {"x-api-key": presented})
 
     assert refused.value.reason == "mismatch"
+
+
+# ---- fixed-length comparisons --------------------------------------------------------------
+
+
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The lengths of both sides of every hmac.compare_digest call."""
+    recorded: list[tuple[int, int]] = []
+    compare = hmac.compare_digest
+
+    def recording(left: bytes, right: bytes) -> bool:
+        recorded.append((len(left), len(right)))
+        return compare(left, right)
+
+    monkeypatch.setattr(hmac, "compare_digest", recording)
+    return recorded
+
+
+@pytest.mark.parametrize("presented", ["k", "key-one", "a-key-far-longer-than-any-active-one"])
+def test_api_keys_are_compared_as_fixed_length_digests(
+    presented: str, comparisons: list[tuple[int, int]]
+) -> None:
+    with pytest.raises(AuthenticationFailedError):
+        ApiKeyAuthenticator(lambda: ("key-1", "key-two-22"), "x-api-key").verify(
+            BODY, {"x-api-key": presented}
+        )
+
+    # Neither the presented key's length nor an active key's shows in what is compared.
+    assert comparisons == [(32, 32), (32, 32)]
+
+
+@pytest.mark.parametrize("credentials", ["u:p", "u:wrong", "someone-else:" + "x" * 200])
+def test_basic_credentials_are_compared_as_fixed_length_digests(
+    credentials: str, comparisons: list[tuple[int, int]]
+) -> None:
+    with contextlib.suppress(AuthenticationFailedError):  # the right account passes
+        BasicAuthenticator(lambda: ("u:p", "other:secret")).verify(BODY, _basic(credentials))
+
+    assert comparisons == [(32, 32), (32, 32)]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["sha256=" + "a" * 128, "sha512=" + "b" * 64, "sha256=" + "c" * 62, "sha256=" + "d" * 64],
+)
+def test_signatures_are_compared_only_as_digests_of_the_algorithms_length(
+    header: str, comparisons: list[tuple[int, int]]
+) -> None:
+    with pytest.raises(AuthenticationFailedError) as refused:
+        HubSignatureAuthenticator(lambda: ("s", "t")).verify(BODY, {"x-hub-signature": header})
+
+    assert refused.value.reason == "mismatch"
+    assert all(left == right for left, right in comparisons)
 
 
 # ---- choosing ------------------------------------------------------------------------------

@@ -61,8 +61,18 @@ class InMemoryStore:
 
 
 class RefuseEverything:
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> bytes:
         raise AuthenticationFailedError("mismatch", field="x-hub-signature")
+
+
+@dataclass
+class VouchesFor:
+    """Vouches for other bytes than those received, as a signature over the stripped body."""
+
+    signed: bytes
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> bytes:
+        return self.signed
 
 
 def _ingestor(
@@ -115,6 +125,33 @@ def test_authentication_comes_before_the_size_check_and_parsing() -> None:
         ingestor.ingest(_request(b"x" * 100))
 
     assert store.quarantined == [] and store.events == {}
+
+
+def test_only_the_body_the_credential_covers_is_parsed_stored_and_quarantined() -> None:
+    store = InMemoryStore()
+    signed = FAILED_SMS.translate(None, b" \n")
+    spaced = FAILED_SMS.replace(b'"transid": "f040fe8b', b'"transid": "f040 fe8b')
+
+    result = _ingestor(store, authenticator=VouchesFor(signed)).ingest(_request(spaced))
+    with pytest.raises(CallbackRejectedError):
+        _ingestor(store, authenticator=VouchesFor(b'{"signed": "a b"}')).ingest(_request(spaced))
+
+    assert result.event.transid == "f040fe8b-2876-4824-b59e-44420047e204"
+    assert result.event.raw_body == signed
+    assert store.quarantined[0]["body"] == b'{"signed": "a b"}'
+
+
+def test_the_size_limit_applies_to_the_body_as_received() -> None:
+    store = InMemoryStore()
+    padded = FAILED_SMS + b" " * 100
+
+    with pytest.raises(CallbackRejectedError) as rejected:
+        _ingestor(
+            store, max_body_bytes=len(FAILED_SMS), authenticator=VouchesFor(FAILED_SMS)
+        ).ingest(_request(padded))
+
+    assert rejected.value.status_code == 413
+    assert f"{len(padded)} bytes" in rejected.value.message
 
 
 def test_the_size_check_comes_before_parsing() -> None:

@@ -6,12 +6,13 @@ import pytest
 
 from ingest.errors import ConfigurationError
 from ingest.settings import AuthMode, get_settings, settings_from
-from local_stack.template import resource
+from local_stack.template import load_template, resource
 
 BASE = {
     "EVENTS_TABLE_NAME": "imiconnect-receipts-events",
     "CALLBACK_SECRET_REFERENCE": "ssm:/imiconnect-receipts/dev/callback-secret",
 }
+STRIPS_WHITESPACE = "CALLBACK_SIGNATURE_STRIPS_WHITESPACE"
 NONE_WITH_OPT_IN_SAID_NO = {"CALLBACK_AUTH_MODE": "none", "ALLOW_UNAUTHENTICATED_CALLBACKS": "no"}
 
 
@@ -24,6 +25,20 @@ def test_defaults_match_the_template_parameters() -> None:
     assert settings.max_callback_bytes == 65536
     assert settings.retention_days == 90
     assert settings.secrets_max_age_seconds == 300
+    assert settings.signature_strips_whitespace is False
+
+
+def test_the_template_offers_the_whitespace_stripped_signature_off_by_default() -> None:
+    parameter = load_template()["Parameters"]["CallbackSignatureStripsWhitespace"]
+    variables = resource("IngestFunction")["Properties"]["Environment"]["Variables"]
+
+    assert parameter["Default"] == "false"
+    assert sorted(parameter["AllowedValues"]) == ["false", "true"]
+    assert variables["CALLBACK_SIGNATURE_STRIPS_WHITESPACE"] == {
+        "Ref": "CallbackSignatureStripsWhitespace"
+    }
+    on = settings_from({**BASE, "CALLBACK_SIGNATURE_STRIPS_WHITESPACE": "true"})
+    assert on.signature_strips_whitespace is True
 
 
 def test_every_variable_the_template_sets_is_read() -> None:
@@ -68,6 +83,7 @@ def test_environment_strings_are_parsed() -> None:
         ({"MAX_CALLBACK_BYTES": "lots"}, "MAX_CALLBACK_BYTES"),
         ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS"),
         ({"EVENTS_TABLE_NAME": ""}, "EVENTS_TABLE_NAME"),
+        ({STRIPS_WHITESPACE: "sometimes"}, STRIPS_WHITESPACE),
     ],
 )  # fmt: skip
 def test_misconfiguration_names_the_variable_to_fix(

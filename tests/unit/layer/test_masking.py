@@ -30,12 +30,56 @@ def test_phone_numbers_and_emails_are_masked(text: str, secret: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("tel:+91 888 666 1353", "tel:+** *** *** 1353"),
+        ("tel:918886661353", "tel:********1353"),
+        ("TEL:+91-888-666-1353", "TEL:+**-***-***-1353"),
+        ("+918886661353", "+********1353"),
+        ("+91 888-666-1353", "+** ***-***-1353"),
+        ("(91) 888 666 1353", "(**) *** *** 1353"),
+        ("+1 (415) 555-0123", "+* (***) ***-0123"),
+        ("+44 20 7946 0958", "+** ** **** 0958"),
+        ('{"destination":"tel:+91 888 666 1353"}', '{"destination":"tel:+** *** *** 1353"}'),
+        ("call +91.888.666.1353.", "call +**.***.***.1353."),
+        ("(+91) 888 666 1353", "(+**) *** *** 1353"),
+        ("phone:+91 888 666 1353", "phone:+** *** *** 1353"),
+    ],
+)
+def test_formatted_phone_numbers_keep_only_their_last_four_digits(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        (f"mailto:Jane.Doe{AT}Example.COM", "Jane.Doe"),
+        (f"o'brien.smith{AT}example.com", "brien.smith"),
+        ("jane.doe%40example.com", "jane.doe"),
+        (f"<first#last{AT}example.com>", "first#last"),
+        (f'bounce for "jane.doe{AT}example.co.uk"', "jane.doe"),
+    ],
+)
+def test_emails_in_every_spelling_are_masked(text: str, hidden: str) -> None:
+    masked = mask_text(text)
+
+    assert hidden not in masked
+    assert "*" in masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "transid 262895e4-2217-4eef-92ca-79fd0250c4a3",
         "at 2016-07-20T17:13:17.908",
         "code 7501",
         "transid 092dbe6d-bd84-458d-9c34-634b6adaa164_5854_13218_1",
+        "request 00000000-0000-0000-0000-000000000001",
+        "2026-12-02 14:03:09,151+0000",
+        "at 2016-07-20T17:13:17.908+05:30",
+        "the first 300000 of 400000 bytes are kept (MAX_CALLBACK_BYTES 65536)",
+        "(the limit is 2048 bytes)",
+        "version 1.2.3 build 2026.12.02",
     ],
 )
 def test_ids_codes_and_timestamps_are_left_alone(text: str) -> None:

@@ -56,3 +56,44 @@ def test_an_empty_secret_is_refused(mocked_aws: None, clear_parameter_cache: Non
     boto3.client("ssm").put_parameter(Name="/app/dev/empty", Value=" ", Type="SecureString")
     with pytest.raises(SecretConfigurationError):
         load_secrets("ssm:/app/dev/empty")
+
+
+@pytest.mark.parametrize(
+    ("value", "entry", "kind"),
+    [
+        ('{"current": "k1", "previous": null}', "'previous'", "null"),
+        ('{"current": "k1", "previous": 12345}', "'previous'", "a number"),
+        ('{"current": "k1", "enabled": true}', "'enabled'", "a boolean"),
+        ('{"current": "k1", "nested": {"key": "k2"}}', "'nested'", "an object"),
+        ('["k1", null]', "item 2", "null"),
+        ('["k1", ["k2"]]', "item 2", "a list"),
+        ('["k1", 2.5]', "item 2", "a number"),
+    ],
+)
+def test_a_json_value_holding_anything_but_strings_is_a_configuration_error(
+    value: str, entry: str, kind: str
+) -> None:
+    # str(None) used to make the text "None" a valid key, HMAC secret and lookup key.
+    with pytest.raises(SecretConfigurationError) as refused:
+        split_secret_value(value)
+
+    assert entry in str(refused.value)
+    assert kind in str(refused.value)
+    assert "k1" not in str(refused.value)
+
+
+def test_loading_a_json_value_with_a_null_names_the_secret_and_never_its_value(
+    mocked_aws: None, clear_parameter_cache: None
+) -> None:
+    boto3.client("secretsmanager").create_secret(
+        Name="/app/dev/lookup-api-keys",
+        SecretString='{"current": "proof-current-key", "previous": null}',
+    )
+
+    with pytest.raises(SecretConfigurationError) as refused:
+        load_secrets("secretsmanager:/app/dev/lookup-api-keys")
+
+    assert "secretsmanager:/app/dev/lookup-api-keys" in str(refused.value)
+    assert "'previous'" in str(refused.value)
+    assert "proof-current-key" not in str(refused.value)
+    assert "None" not in str(refused.value)

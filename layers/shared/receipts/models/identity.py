@@ -29,7 +29,8 @@ _DIGEST_BYTES = 15
 
 
 def _without_transport(value: Any) -> Any:
-    if not isinstance(value, dict):
+    # Most bodies carry no transport field: they are digested as parsed, with no copy.
+    if not isinstance(value, dict) or TRANSPORT_FIELDS.isdisjoint(value):
         return value
     return {key: item for key, item in value.items() if key not in TRANSPORT_FIELDS}
 
@@ -38,10 +39,10 @@ def canonical_payload(payload: Any) -> bytes:
     """The body's content in one spelling: what the identity digests."""
     content = _without_transport(payload)
     if isinstance(content, dict):
-        content = {
-            key: _without_transport(item) if key in NOTIFICATION_FIELDS else item
-            for key, item in content.items()
-        }
+        for key in NOTIFICATION_FIELDS.intersection(content):
+            notification = _without_transport(content[key])
+            if notification is not content[key]:
+                content = {**content, key: notification}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
