@@ -79,8 +79,8 @@ from _aws_stub import RawBody  # noqa: E402
 from _harness import PYTHONPATH, fresh_process_times, timed_snippet  # noqa: E402
 from receipts.models.callback import parse_callback  # noqa: E402
 from receipts.storage import EventStore  # noqa: E402
-from receipts.storage.event_store import SEARCH_PROJECTIONS  # noqa: E402
-from receipts.storage.keys import INDEX_KEYS  # noqa: E402
+from receipts.storage.event_store import SEARCH_PROJECTION  # noqa: E402
+from receipts.storage.keys import INDEX_KEYS, OPEN_INDEX  # noqa: E402
 
 if TYPE_CHECKING:
     from ingest.dependencies import IngestDependencies
@@ -556,7 +556,8 @@ def write_unit_figures() -> dict[str, Any]:
             if partition not in item:
                 continue  # sparse index: no key, no write
             projected = {"pk", "sk", partition, sort}
-            projected |= set(SEARCH_PROJECTIONS.get(index, ()))
+            if index != OPEN_INDEX:
+                projected |= set(SEARCH_PROJECTION)
             units += _units(item_size({k: v for k, v in item.items() if k in projected}))
             per_index[index] += 1
         index_units.append(units)

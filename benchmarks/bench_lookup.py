@@ -100,7 +100,7 @@ class FakeVendor:
         self.clock = clock
         self.calls = 0
 
-    def fetch_status(self, transid: str) -> str:
+    def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str:
         self.calls += 1
         transaction = self.transactions[transid]
         status = "delivered" if self.clock.now >= transaction.final_at else "sent"
@@ -214,7 +214,7 @@ class StubDynamoDB:
 
 
 class NoVendor:
-    def fetch_status(self, transid: str) -> str:
+    def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str:
         raise AssertionError("a warm cache hit must not reach the vendor")
 
 
@@ -313,7 +313,7 @@ class Store:
     def get_cached_answer(self, transid): return None
     def put_cached_answer(self, transid, answer, *, keep_for): pass
 class Vendor:
-    def fetch_status(self, transid): return open("events/status_api/01-sms.json").read()
+    def fetch_status(self, transid, **_): return open("events/status_api/01-sms.json").read()
 service = LookupService(store=Store(), status_api=Vendor(),
     memory=MemoryCache(max_entries=10, clock=lambda: now),
     policy=CachePolicy(timedelta(days=1), timedelta(seconds=30), timedelta(days=1)),

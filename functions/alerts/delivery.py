@@ -13,6 +13,7 @@ from alerts.model import Notice
 from alerts.observability import logger, metrics
 from alerts.operations import OperationsNotifier
 from alerts.targets import AlertTarget
+from receipts.storage import StoreUnavailableError
 
 
 class Dispatcher:
@@ -88,15 +89,26 @@ class Dispatcher:
             try:
                 marks.sent(target.name)
             except Exception as error:
-                # The target has it, the ledger does not know: the retry sends it again.
+                # The target has it, the ledger does not know: the retry sends it again. Any
+                # error, not only an unavailable table: whatever it is, the targets after this
+                # one must still be offered the notice.
                 failed[target.name] = (
                     f"delivered, but not recorded as sent ({type(error).__name__}: {error}); "
                     "the retry sends it to this target again"
                 )
-                logger.error(
-                    "alert delivered but its sent mark was not recorded",
-                    extra={"target": target.name, "message_id": notice.message_id},
-                )
+                if isinstance(error, StoreUnavailableError):
+                    metrics.add_metric(
+                        name="AlertLedgerUnavailable", unit=MetricUnit.Count, value=1
+                    )
+                    logger.error(
+                        "alert delivered but its sent mark was not recorded",
+                        extra={"target": target.name, "message_id": notice.message_id},
+                    )
+                else:  # not a fault a retry cures: its trace is what the operator needs
+                    logger.exception(
+                        "alert delivered but recording its sent mark failed unexpectedly",
+                        extra={"target": target.name, "message_id": notice.message_id},
+                    )
                 continue
             sent.append(target.name)
         if failed:

@@ -13,8 +13,9 @@ from alerts.observability import logger, metrics
 from alerts.service import AlertService
 
 
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the records hold raw callbacks.
 @metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, service: AlertService | None = None
 ) -> PartialItemFailureResponse:

@@ -21,15 +21,18 @@ if TYPE_CHECKING:
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-def refuses_for_good(status: int) -> bool:
-    """A 4xx that the same request would get again however often it is retried.
+# Answers no retry and no fix on this side can get past: the webhook or its channel is gone
+# (404, 410: Slack's no_service, channel_is_archived), or it rejects this very body (400,
+# 413, 422). Retrying would only hold back the batch and the storm digests until the
+# dead-letter queue. 401 and 403 are not among them: a rotated signing secret or a new
+# webhook URL cures them, and the alerts held in the dead-letter queue meanwhile can then be
+# redriven; given up, they would be lost for that target.
+REFUSED_FOR_GOOD_STATUSES = frozenset({400, 404, 410, 413, 422})
 
-    The webhook is gone (404, 410), its URL no longer lets anyone post (401, 403: for these
-    webhooks the URL is the credential, so only a changed secret can cure it), or it rejects
-    this very body (400, 413, 422). Retrying such a notice would only hold back the rest of
-    the batch and the storm digests until it reaches the dead-letter queue.
-    """
-    return 400 <= status < 500 and status not in RETRYABLE_STATUSES
+
+def refuses_for_good(status: int) -> bool:
+    """A 4xx that the same request would get again, whatever is retried or fixed here."""
+    return status in REFUSED_FOR_GOOD_STATUSES
 
 
 USER_AGENT = "imiconnect-receipts-alerts"
@@ -116,6 +119,7 @@ class Urllib3Poster:
                 if response.status not in RETRYABLE_STATUSES:
                     # A redirect is not followed (the signed body must not go elsewhere) nor
                     # given up: a moved webhook is fixed in the secret, then the record redriven.
+                    # The same for a 401 or 403: a rotated secret or URL, then a redrive.
                     raise TargetError(target, last_reason.strip(), retryable=False)
             pause = self._backoff_seconds * 2 ** (attempt - 1)
             if attempt < self._max_attempts and deadline - self._monotonic() > pause:

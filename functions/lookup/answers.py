@@ -6,11 +6,13 @@ date format, so a client written against the vendor cannot tell the difference.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lookup.errors import VendorRejectedError
 from lookup.schemas import (
     AnswerSource,
     CodeMeaning,
@@ -22,12 +24,12 @@ from lookup.schemas import (
     UpstreamProblem,
 )
 from receipts.channels import Channel
-from receipts.codes import resolve_code
+from receipts.codes import classify, resolve_code
 from receipts.lifecycle import DeliveryStatus, current_event
-from receipts.models.callback import DeliveryEvent, classify
+from receipts.models.callback import DeliveryEvent
 from receipts.models.status_api import VendorTransaction
 from receipts.storage import SearchPage, StoredEvent
-from receipts.storage.event_store import SearchMatch
+from receipts.storage.event_store import CachedAnswer, SearchMatch
 from receipts.timestamps import UNKNOWN_INSTANT, format_rfc1123
 
 # The status API's own words (its documented list: sent, queued, delivered, read, failed,
@@ -123,14 +125,31 @@ def vendor_answer_from_callbacks(
     ]
 
 
+def not_found_answer(error: VendorRejectedError, fetched_at: datetime) -> CachedAnswer:
+    """The vendor's "no such transaction", kept as its own error object.
+
+    A transaction answer is always a JSON array, so an object cannot be mistaken for one.
+    """
+    body = json.dumps({"code": error.vendor_code, "description": error.description})
+    return CachedAnswer(body=body, fetched_at=fetched_at, final=False)
+
+
+def is_not_found(answer: CachedAnswer) -> bool:
+    return answer.body.lstrip().startswith("{")
+
+
+def not_found_error(answer: CachedAnswer) -> VendorRejectedError:
+    """The cached "no such transaction", raised as the vendor raised it."""
+    error = json.loads(answer.body)
+    return VendorRejectedError(str(error.get("code", "")), str(error.get("description") or ""))
+
+
 def answer_is_final(transactions: Sequence[VendorTransaction]) -> bool:
     """A vendor answer is final when every transaction in it has reached a final status."""
     return bool(transactions) and all(tx.canonical_status.is_final for tx in transactions)
 
 
-def code_meaning(
-    code: int | None, channel: Channel, status: DeliveryStatus | None
-) -> CodeMeaning | None:
+def code_meaning(code: int | None, channel: Channel, status: DeliveryStatus) -> CodeMeaning | None:
     if code is None:
         return None
     info = resolve_code(code, channel, status)
@@ -138,7 +157,9 @@ def code_meaning(
         code=code,
         message=info.message,
         description=info.description,
-        classification=info.classification,
+        # Not the table entry's own class: the code read on this channel with this status,
+        # as the stored event and the alert read it (7200 on a failed SMS is a failure).
+        classification=classify(channel, code, status),
         known=info.known,
     )
 

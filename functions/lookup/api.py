@@ -1,7 +1,9 @@
 """The HTTP routes, on Powertools' HTTP API resolver with request validation and OpenAPI.
 
 Routes live on a module-level router (registering them is cheap); the resolver itself is
-built on first use. Every route but ``/openapi.json`` needs an API key.
+built on first use. Every route but ``/openapi.json`` needs an API key: in ``x-api-key``; on
+the vendor's status path also in the vendor's ``key`` header, or in the path itself (the
+older clients' form), so that a client moving to this proxy changes only its base URL.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -18,9 +21,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lookup.auth import API_KEY_HEADER
+from lookup.auth import API_KEY_HEADER, VENDOR_KEY_HEADER
+from lookup.errors import InvalidTransactionIdError
 from lookup.http_errors import register_error_handlers
 from lookup.schemas import (
+    TRANSACTION_ID_MAX_LENGTH,
     TRANSACTION_ID_PATTERN,
     AnswerSource,
     ErrorBody,
@@ -36,11 +41,15 @@ from lookup.wiring import LookupDependencies
 API_TITLE = "imiconnect-receipts lookup"
 API_VERSION = "1.0.0"
 API_KEY_SCHEME = "ApiKey"
+VENDOR_KEY_SCHEME = "VendorKey"
 VENDOR_STATUS_PREFIX = "/resources/v1/messaging/status/"
+KEY_IN_PATH_ROUTE = VENDOR_STATUS_PREFIX + "{key}/{transactionid}"
 OPENAPI_PATH = "/openapi.json"
 PUBLIC_PATHS = frozenset({OPENAPI_PATH})
 
 _KEYED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
+# Either header will do on the vendor's path.
+_VENDOR_KEYED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {VENDOR_KEY_SCHEME: []}]
 
 # Powertools leaves Router.__init__ unannotated.
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -49,7 +58,17 @@ TransactionId = Annotated[
     str,
     Path(
         pattern=TRANSACTION_ID_PATTERN,
+        max_length=TRANSACTION_ID_MAX_LENGTH,
         description="The id the send API returned: a UUID, maybe with _N suffixes.",
+    ),
+]
+KeyInPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=512,
+        description="Your lookup API key, where older clients put the vendor's service key."
+        " Never logged.",
     ),
 ]
 
@@ -66,7 +85,7 @@ def _success(description: str) -> OpenAPIResponse:
 
 _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
     400: _error("The request is malformed (a transaction id, a query parameter)."),
-    401: _error("The x-api-key header is missing or holds no valid key."),
+    401: _error("The API key is missing or not valid."),
     503: _error("The table or the API keys cannot be read right now; retry."),
 }
 
@@ -100,17 +119,67 @@ def _route_path(app: APIGatewayHttpResolver) -> str:
     return path or app.current_event.path
 
 
+def _path_parameters(app: APIGatewayHttpResolver) -> dict[str, str]:
+    # As API Gateway matched them against the route: the authority on what the client sent.
+    parameters: dict[str, str] = app.current_event.raw_event.get("pathParameters") or {}
+    return parameters
+
+
+def _presented_key(app: APIGatewayHttpResolver, route: str) -> str | None:
+    if route == KEY_IN_PATH_ROUTE:
+        return _path_parameters(app).get("key")
+    # Powertools' header mapping ignores case, as HTTP does.
+    headers = app.current_event.headers
+    if route.startswith(VENDOR_STATUS_PREFIX):
+        return headers.get(API_KEY_HEADER) or headers.get(VENDOR_KEY_HEADER)
+    return headers.get(API_KEY_HEADER)
+
+
 def authenticate(app: APIGatewayHttpResolver) -> None:
     """Raise unless the request carries a valid API key (public paths need none)."""
-    if _route_path(app) in PUBLIC_PATHS:
+    route = _route_path(app)
+    if route in PUBLIC_PATHS:
         return
-    # Powertools' header mapping ignores case, as HTTP does.
-    presented = app.current_event.headers.get(API_KEY_HEADER)
-    _dependencies(app).api_keys.verify(presented)
+    _dependencies(app).api_keys.verify(_presented_key(app, route))
 
 
 def require_api_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     authenticate(app)
+    return next_middleware(app)
+
+
+# Percent-decodings of a path parameter looked through (`%25252E` is three).
+_MOST_DECODINGS = 4
+
+
+def _is_one_segment(value: str) -> bool:
+    # Every further percent-decoding too: a layer that decodes once more (a proxy, a client
+    # library) must not find a `..` or a `/` in what was let through (`%252E%252E`).
+    for _ in range(_MOST_DECODINGS):
+        if "/" in value or value.strip(".") == "":
+            return False
+        decoded = unquote(value)
+        if decoded == value:
+            return True
+        value = decoded
+    return False  # still decoding after that many rounds: nobody's transaction id
+
+
+def check_path_parameters(app: APIGatewayHttpResolver) -> None:
+    """Raise unless every path parameter is exactly one path segment.
+
+    ``%2F`` and ``%2E%2E`` reach the function decoded: ``a/b`` would route differently here
+    than at API Gateway, and ``..`` would resolve away in the vendor's URL.
+    """
+    if not all(_is_one_segment(value) for value in _path_parameters(app).values()):
+        raise InvalidTransactionIdError("a path parameter is not one path segment")
+
+
+def refuse_path_tricks(
+    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """Refused before anything else: no key check, no table, no vendor for such a path."""
+    check_path_parameters(app)
     return next_middleware(app)
 
 
@@ -158,6 +227,20 @@ def answer_headers(answer: StatusAnswer, now: datetime) -> dict[str, str]:
     return headers
 
 
+def _vendor_status_response(
+    transactionid: str,
+) -> Response[list[VendorTransactionDocument]]:
+    service = _dependencies(router).service
+    answer = service.vendor_status(transactionid, router.context["deadline"])
+    _record(transactionid, answer.source, cache_layer=answer.cache_layer, stale=answer.stale)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.loads(answer.body),
+        headers=answer_headers(answer, service.now()),
+    )
+
+
 @router.get(
     VENDOR_STATUS_PREFIX + "<transactionid>",
     summary="Transaction status, exactly as the vendor's status API answers it",
@@ -167,26 +250,44 @@ def answer_headers(answer: StatusAnswer, now: datetime) -> dict[str, str]:
         " else from a cache, else from the vendor. Headers tell where the answer came from:"
         " x-answer-source (callbacks, cache, upstream), x-cache (hit, miss, stale), age; a"
         " stale answer (served because the vendor failed) also carries a Warning header."
+        " The API key goes in x-api-key or, as client code written for the vendor sends it,"
+        " in the key header."
     ),
     operation_id="getVendorStatus",
     tags=["vendor-compatible"],
-    security=_KEYED,
+    security=_VENDOR_KEYED,
     responses={
         200: _success("The vendor's JSON array, one document per transaction."),
         **_vendor_errors(VendorRouteErrorBody),
     },
-    middlewares=[require_api_key],
+    middlewares=[refuse_path_tricks, require_api_key],
 )
 def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransactionDocument]]:
-    service = _dependencies(router).service
-    answer = service.vendor_status(transactionid)
-    _record(transactionid, answer.source, cache_layer=answer.cache_layer, stale=answer.stale)
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.loads(answer.body),
-        headers=answer_headers(answer, service.now()),
-    )
+    return _vendor_status_response(transactionid)
+
+
+@router.get(
+    VENDOR_STATUS_PREFIX + "<key>/<transactionid>",
+    summary="Transaction status, for older clients that put the key in the path",
+    description=(
+        "The same answer as /resources/v1/messaging/status/{transactionid}, for client code"
+        " that calls the vendor's older form with its key in the path. Here the path's key is"
+        " this API's lookup key (checked like the header, never logged); no header is needed."
+    ),
+    operation_id="getVendorStatusWithKeyInPath",
+    tags=["vendor-compatible"],
+    responses={
+        200: _success("The vendor's JSON array, one document per transaction."),
+        **_vendor_errors(VendorRouteErrorBody),
+    },
+    middlewares=[refuse_path_tricks, require_api_key],
+)
+def vendor_status_with_key_in_path(
+    key: KeyInPath, transactionid: TransactionId
+) -> Response[list[VendorTransactionDocument]]:
+    # The key was checked by require_api_key before the route ran.
+    del key
+    return _vendor_status_response(transactionid)
 
 
 @router.get(
@@ -205,10 +306,10 @@ def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransacti
         200: _success("The transaction's current status and its timeline of callbacks."),
         **_vendor_errors(ErrorBody),
     },
-    middlewares=[require_api_key],
+    middlewares=[refuse_path_tricks, require_api_key],
 )
 def transaction(transactionid: TransactionId) -> TransactionView:
-    view = _dependencies(router).service.transaction_view(transactionid)
+    view = _dependencies(router).service.transaction_view(transactionid, router.context["deadline"])
     _record(transactionid, view.source, cache_layer=None, stale=view.stale)
     return view
 
@@ -240,7 +341,11 @@ def search(
     ] = None,
 ) -> SearchPageView:
     page = _dependencies(router).service.search(
-        destination=destination, correlationid=correlationid, limit=limit, cursor=next_token
+        destination=destination,
+        correlationid=correlationid,
+        limit=limit,
+        cursor=next_token,
+        deadline=router.context["deadline"],
     )
     metrics.add_metric(name="Searches", unit="Count", value=1)
     return page
@@ -272,7 +377,12 @@ def build_resolver() -> APIGatewayHttpResolver:
         enable_validation=True, response_validation_error_http_code=500
     )
     resolver.include_router(router)
-    register_error_handlers(resolver, authenticate=authenticate, is_vendor_route=is_vendor_route)
+    register_error_handlers(
+        resolver,
+        authenticate=authenticate,
+        is_vendor_route=is_vendor_route,
+        check_path_parameters=check_path_parameters,
+    )
     return resolver
 
 
@@ -313,7 +423,14 @@ def openapi_document() -> dict[str, Any]:
             " vendor's transaction status API, answered from stored delivery callbacks when"
             " possible, plus a timeline and a search of this product's own."
         ),
-        security_schemes={API_KEY_SCHEME: APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header)},
+        security_schemes={
+            API_KEY_SCHEME: APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header),
+            VENDOR_KEY_SCHEME: APIKey(
+                name=VENDOR_KEY_HEADER,
+                in_=APIKeyIn.header,
+                description="The vendor's own header: accepted on the vendor's status path only.",
+            ),
+        },
     )
     return _house_error_responses(json.loads(generated))
 
@@ -325,4 +442,5 @@ def handle(
     resolver = build_resolver()
     # The resolver clears its context after every request.
     resolver.context["dependencies"] = dependencies
+    resolver.context["deadline"] = dependencies.deadline_for(context)
     return resolver.resolve(event, context)

@@ -7,20 +7,18 @@ key is presented and however many characters it shares with a valid one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 
 from lookup.errors import AuthenticationUnavailableError, UnauthorizedError
+from receipts.credentials import matches_any
+from receipts.secret_values import SecretConfigurationError
 
 API_KEY_HEADER = "x-api-key"
+# The header the vendor's own clients send their key in: accepted on the vendor's path so
+# that moving a client to this proxy changes only its base URL.
+VENDOR_KEY_HEADER = "key"
 
 KeysLoader = Callable[[], Sequence[str]]
-
-
-def _digest(value: str) -> bytes:
-    # Comparing fixed-length digests keeps a key's length from showing in the timing.
-    return hashlib.sha256(value.encode("utf-8")).digest()
 
 
 class ApiKeyVerifier:
@@ -31,13 +29,7 @@ class ApiKeyVerifier:
         """Return when ``presented`` is an active key; raise :class:`UnauthorizedError` if not."""
         if not presented:
             raise UnauthorizedError(missing=True)
-        keys = self._keys()
-        candidate = _digest(presented)
-        matched = False
-        for key in keys:
-            # No early exit: every key is compared, so timing does not reveal which matched.
-            matched |= hmac.compare_digest(candidate, _digest(key))
-        if not matched:
+        if not matches_any(presented, self._keys()):
             raise UnauthorizedError(missing=False)
 
     def _keys(self) -> Sequence[str]:
@@ -45,6 +37,10 @@ class ApiKeyVerifier:
             keys = self._load_keys()
         except AuthenticationUnavailableError:
             raise
+        except SecretConfigurationError as error:
+            # It names the secret and the entry at fault, never a value: what an operator
+            # must fix, in the log line of every refused request.
+            raise AuthenticationUnavailableError(f"{type(error).__name__}: {error}") from None
         except Exception as error:
             # Whatever the secret store raised, no request may pass unchecked (fail closed).
             raise AuthenticationUnavailableError(type(error).__name__) from None

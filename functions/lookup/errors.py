@@ -18,6 +18,9 @@ SERVICE_KEY_CODES = frozenset({7001, 7002})
 NO_RESULTS_CODE = 7600
 OTHER_SERVICE_CODE = 7601
 RATE_LIMIT_CODE = 7302
+INVALID_TRANSACTION_ID_MESSAGE = (
+    "A transaction id is 1 to 128 characters of letters, digits and _ . : -, and not only dots."
+)
 # Sent with a 429 when the vendor rate-limits without saying for how long.
 DEFAULT_RETRY_AFTER_SECONDS = 5
 
@@ -38,6 +41,10 @@ class AuthenticationUnavailableError(LookupRequestError):
 
 class InvalidSearchError(LookupRequestError):
     """A search request that names no key, or two."""
+
+
+class InvalidTransactionIdError(LookupRequestError):
+    """An id that is no transaction id, or that would change a URL's path (``..``, ``/``)."""
 
 
 class TransactionNotFoundError(LookupRequestError):
@@ -160,13 +167,16 @@ def describe(error: Exception) -> Problem | None:
     """The problem a caller sees for ``error``; None for an error this module does not know."""
     if isinstance(error, UnauthorizedError):
         message = (
-            "Send your API key in the x-api-key header."
+            "Send your API key in the x-api-key header (on the vendor's status path, the key"
+            " header or the path's key also do)."
             if error.missing
-            else "The API key in x-api-key is not valid."
+            else "The API key presented is not valid."
         )
         return Problem(401, "unauthorized", message)
     if isinstance(error, AuthenticationUnavailableError):
         return Problem(503, "authentication_unavailable", "API keys cannot be checked right now.")
+    if isinstance(error, InvalidTransactionIdError):
+        return Problem(400, "invalid_transaction_id", INVALID_TRANSACTION_ID_MESSAGE)
     if isinstance(error, InvalidSearchError):
         return Problem(400, "invalid_search", str(error))
     if isinstance(error, InvalidCursorError):

@@ -12,7 +12,11 @@ from lookup.telemetry import logger, metrics
 from lookup.wiring import LookupDependencies, default_dependencies
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds API keys (in
+# headers, and in the path of the older clients' form).
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+)
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any],

@@ -13,7 +13,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 
-from lookup.errors import LookupRequestError, Problem, describe
+from lookup.errors import (
+    INVALID_TRANSACTION_ID_MESSAGE,
+    LookupRequestError,
+    Problem,
+    describe,
+)
 from lookup.telemetry import logger, metrics
 from receipts.storage import StoreUnavailableError
 from receipts.storage.event_store import InvalidCursorError
@@ -22,6 +27,9 @@ from receipts.storage.event_store import InvalidCursorError
 # whatever else is wrong with the request (Powertools validates before any middleware runs).
 Authenticate = Callable[[APIGatewayHttpResolver], None]
 IsVendorRoute = Callable[[APIGatewayHttpResolver], bool]
+# Raises when API Gateway's path parameters are not single path segments: a decoded %2F can
+# make the path match no route here although API Gateway matched one.
+CheckPathParameters = Callable[[APIGatewayHttpResolver], None]
 
 
 def problem_response(problem: Problem, *, vendor_route: bool = False) -> Response[Any]:
@@ -50,11 +58,7 @@ def problem_response(problem: Problem, *, vendor_route: bool = False) -> Respons
 def _validation_problem(error: RequestValidationError) -> Problem:
     details = error.errors()
     if any(tuple(detail.get("loc", ()))[-1:] == ("transactionid",) for detail in details):
-        return Problem(
-            400,
-            "invalid_transaction_id",
-            "A transaction id is 1 to 128 characters of letters, digits and _ . : -",
-        )
+        return Problem(400, "invalid_transaction_id", INVALID_TRANSACTION_ID_MESSAGE)
     fields = sorted(
         {
             ".".join(str(part) for part in detail.get("loc", ()))
@@ -70,6 +74,7 @@ def register_error_handlers(
     *,
     authenticate: Authenticate,
     is_vendor_route: IsVendorRoute,
+    check_path_parameters: CheckPathParameters,
 ) -> None:
     def known_failure(error: Exception) -> Response[Any]:
         problem = describe(error)
@@ -90,6 +95,9 @@ def register_error_handlers(
 
     def invalid_request(error: RequestValidationError) -> Response[Any]:
         try:
+            # A path trick is refused as such first, with or without a key (the route's
+            # middleware never runs when the id already fails the route's pattern).
+            check_path_parameters(resolver)
             authenticate(resolver)
         except LookupRequestError as failure:
             return known_failure(failure)
@@ -106,6 +114,10 @@ def register_error_handlers(
         )
 
     def no_route(_error: NotFoundError) -> Response[Any]:
+        try:
+            check_path_parameters(resolver)
+        except LookupRequestError as failure:
+            return known_failure(failure)
         # Powertools' own 404 body is {"statusCode", "message"}: answer in this API's shape.
         metrics.add_metric(name="RefusedLookups", unit="Count", value=1)
         return problem_response(Problem(404, "no_such_route", "No route matches this path."))

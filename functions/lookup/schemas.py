@@ -14,8 +14,11 @@ from receipts.lifecycle import DeliveryStatus
 from receipts.timestamps import isoformat_millis
 
 # The vendor uses UUIDs with optional ``_digits`` suffixes (one per device of a fan-out);
-# the shape is kept generous so that an id format the vendor adds later still passes.
-TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+# the shape is kept generous so that an id format the vendor adds later still passes. One
+# character at least is not a dot: "." and ".." are path segments every URL parser resolves
+# away, so such an id would reach another path of the vendor's.
+TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$"
+TRANSACTION_ID_MAX_LENGTH = 128
 
 Instant = Annotated[datetime, PlainSerializer(isoformat_millis, return_type=str)]
 # The vendor's scalars: strings in every documented sample, numbers tolerated so that an

@@ -6,6 +6,15 @@
 3. Otherwise the vendor. When the vendor is down (not when it says "no such transaction"),
    the newest cached answer within ``STALE_SERVING_SECONDS`` is served, marked stale.
 
+The vendor's "no such transaction" (7600) is cached too, for ``NOT_FOUND_CACHE_SECONDS``, so
+that a client retrying a wrong id cannot spend the vendor's rate limit; it is never served
+once a callback for the id is stored, and never served stale.
+
+Every table read and vendor call of one request shares its :class:`Deadline`: a table call
+that could not finish before it is skipped (as if the table were unreadable) and the vendor
+gets only the time left, so a slow table plus a slow vendor still ends in a stale answer or
+a 504, never in the platform's timeout.
+
 A fresh *final* answer in this process's memory is served before the table is read at
 all: no callback can overtake it, and it spares a query per repeated lookup. A fresh answer
 that is not final gives way to stored callbacks that have become final since. Answers
@@ -19,22 +28,28 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lookup.answers import (
     answer_is_final,
     callbacks_view,
     final_event,
+    is_not_found,
+    not_found_answer,
+    not_found_error,
     search_page_view,
     vendor_answer_from_callbacks,
     vendor_view,
 )
+from lookup.deadline import Deadline
 from lookup.errors import (
+    NO_RESULTS_CODE,
     InvalidSearchError,
     Problem,
     TransactionNotFoundError,
     VendorError,
     VendorFailedError,
+    VendorRejectedError,
     describe,
 )
 from lookup.memory_cache import CacheEntry, MemoryCache
@@ -48,12 +63,16 @@ from receipts.storage import keys as storage_keys
 from receipts.storage.event_store import CachedAnswer, InvalidCursorError, decode_cursor
 
 Clock = Callable[[], datetime]
+Result = TypeVar("Result")
 
 
 class StatusApi(Protocol):
-    """The vendor's status API: the answer's JSON text, or a :class:`VendorError`."""
+    """The vendor's status API: the answer's JSON text, or a :class:`VendorError`.
 
-    def fetch_status(self, transid: str) -> str: ...
+    ``within_seconds`` bounds every attempt and pause of the call together.
+    """
+
+    def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str: ...
 
 
 class LookupStore(Protocol):
@@ -82,6 +101,7 @@ class CachePolicy:
     final_fresh_for: timedelta
     non_final_fresh_for: timedelta
     stale_for: timedelta
+    not_found_fresh_for: timedelta = timedelta(seconds=60)
 
     def fresh_for(self, final: bool) -> timedelta:
         return self.final_fresh_for if final else self.non_final_fresh_for
@@ -89,6 +109,18 @@ class CachePolicy:
     def keep_for(self, final: bool) -> timedelta:
         """How long a copy is kept: while fresh, then while it may still be served stale."""
         return self.fresh_for(final) + self.stale_for
+
+    def fresh_for_answer(self, answer: CachedAnswer) -> timedelta:
+        if is_not_found(answer):
+            return self.not_found_fresh_for
+        return self.fresh_for(answer.final)
+
+    def keep_for_answer(self, answer: CachedAnswer) -> timedelta:
+        # "No such transaction" is the vendor's word on the id, not an outage to bridge:
+        # it is never served stale, so it is kept only while fresh.
+        if is_not_found(answer):
+            return self.not_found_fresh_for
+        return self.keep_for(answer.final)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +168,28 @@ class LookupService:
         memory: MemoryCache[Remembered],
         policy: CachePolicy,
         clock: Clock,
+        table_call_seconds: float = 0.0,
     ) -> None:
         self._store = store
         self._status_api = status_api
         self._memory = memory
         self._policy = policy
         self._clock = clock
+        # The longest one table call can take; none starts without that much time left.
+        self._table_call_seconds = table_call_seconds
 
     def now(self) -> datetime:
         return self._clock()
 
     # ---- the vendor-shaped answer -------------------------------------------------------
 
-    def vendor_status(self, transid: str) -> StatusAnswer:
+    def vendor_status(self, transid: str, deadline: Deadline | None = None) -> StatusAnswer:
+        deadline = deadline or Deadline.unbounded()
         remembered = self._memory.get(transid)
         fresh = remembered is not None and remembered.is_fresh(self._clock())
         if remembered is not None and fresh and remembered.value.answer.final:
             return self._from_memory(remembered)
-        events = self._events_if_readable(transid)
+        events = self._events_if_readable(transid, deadline)
         rebuilt = vendor_answer_from_callbacks(transid, events)
         if rebuilt is not None:
             answer = CachedAnswer(body=_compact(rebuilt), fetched_at=self._clock(), final=True)
@@ -164,19 +200,21 @@ class LookupService:
                 fetched_at=max(stored.received_at for stored in events),
                 final=True,
             )
+        remembered = _unless_disproved(remembered, has_callbacks=bool(events))
         if remembered is not None and fresh:
             return self._from_memory(remembered)
-        return self._cached_or_upstream(transid, remembered)
+        return self._cached_or_upstream(transid, remembered, deadline, has_callbacks=bool(events))
 
     # ---- this product's view ------------------------------------------------------------
 
-    def transaction_view(self, transid: str) -> TransactionView:
+    def transaction_view(self, transid: str, deadline: Deadline | None = None) -> TransactionView:
+        deadline = deadline or Deadline.unbounded()
         # The timeline is the point of this route: without the table there is no answer.
-        events = self._store.list_events(transid)
+        events = self._in_time(deadline, lambda: self._store.list_events(transid))
         if final_event(events) is not None:
             return callbacks_view(transid, events, now=self._clock())
         try:
-            answer = self._answer_without_callbacks(transid)
+            answer = self._answer_without_callbacks(transid, deadline, has_callbacks=bool(events))
         except VendorError as error:
             problem = describe(error)
             if not events or problem is None:
@@ -213,30 +251,45 @@ class LookupService:
         correlationid: str | None,
         limit: int,
         cursor: str | None,
+        deadline: Deadline | None = None,
     ) -> SearchPageView:
         if bool(destination) == bool(correlationid):
             raise InvalidSearchError("Search by exactly one of 'destination' or 'correlationid'.")
         if cursor:
             _check_cursor_belongs(cursor, destination=destination, correlationid=correlationid)
-        page = self._store.search(
-            destination=destination, correlationid=correlationid, limit=limit, cursor=cursor
+        page = self._in_time(
+            deadline or Deadline.unbounded(),
+            lambda: self._store.search(
+                destination=destination, correlationid=correlationid, limit=limit, cursor=cursor
+            ),
         )
         return search_page_view(page, limit=limit)
 
     # ---- the cache chain ----------------------------------------------------------------
 
-    def _answer_without_callbacks(self, transid: str) -> StatusAnswer:
-        remembered = self._memory.get(transid)
+    def _answer_without_callbacks(
+        self, transid: str, deadline: Deadline, *, has_callbacks: bool
+    ) -> StatusAnswer:
+        remembered = _unless_disproved(self._memory.get(transid), has_callbacks=has_callbacks)
         if remembered is not None and remembered.is_fresh(self._clock()):
             return self._from_memory(remembered)
-        return self._cached_or_upstream(transid, remembered)
+        return self._cached_or_upstream(transid, remembered, deadline, has_callbacks=has_callbacks)
 
     def _cached_or_upstream(
-        self, transid: str, remembered: CacheEntry[Remembered] | None
+        self,
+        transid: str,
+        remembered: CacheEntry[Remembered] | None,
+        deadline: Deadline,
+        *,
+        has_callbacks: bool,
     ) -> StatusAnswer:
-        stored = self._stored_answer(transid)
+        stored = self._stored_answer(transid, deadline)
+        if stored is not None and has_callbacks and is_not_found(stored):
+            stored = None
         if stored is not None and self._is_fresh(stored):
             self._remember(transid, stored, from_callbacks=False)
+            if is_not_found(stored):
+                raise not_found_error(stored)
             return StatusAnswer(
                 body=stored.body,
                 source=AnswerSource.CACHE,
@@ -245,8 +298,14 @@ class LookupService:
                 cache_layer="table",
             )
         try:
-            fetched = self._fetch(transid)
+            fetched = self._fetch(transid, deadline)
         except VendorError as error:
+            if isinstance(error, VendorRejectedError) and error.numeric_code == NO_RESULTS_CODE:
+                # Kept only for an id the table knows nothing of (a stored callback already
+                # outranks it) and only when the setting keeps it at all.
+                if not has_callbacks and self._policy.not_found_fresh_for > timedelta(0):
+                    self._cache_not_found(transid, error, deadline)
+                raise
             problem = describe(error)
             fallback = self._stale_fallback(remembered, stored)
             if problem is None or not problem.upstream_is_down or fallback is None:
@@ -266,7 +325,7 @@ class LookupService:
                 problem=problem,
             )
         self._remember(transid, fetched, from_callbacks=False)
-        self._store_answer(transid, fetched)
+        self._store_answer(transid, fetched, deadline)
         return StatusAnswer(
             body=fetched.body,
             source=AnswerSource.UPSTREAM,
@@ -274,8 +333,15 @@ class LookupService:
             final=fetched.final,
         )
 
-    def _fetch(self, transid: str) -> CachedAnswer:
-        body = self._status_api.fetch_status(transid)
+    def _cache_not_found(
+        self, transid: str, error: VendorRejectedError, deadline: Deadline
+    ) -> None:
+        answer = not_found_answer(error, self._clock())
+        self._remember(transid, answer, from_callbacks=False)
+        self._store_answer(transid, answer, deadline)
+
+    def _fetch(self, transid: str, deadline: Deadline) -> CachedAnswer:
+        body = self._status_api.fetch_status(transid, within_seconds=deadline.remaining())
         try:
             transactions = parse_status_response(body)
         except NotificationValidationError as error:
@@ -286,6 +352,8 @@ class LookupService:
 
     def _from_memory(self, entry: CacheEntry[Remembered]) -> StatusAnswer:
         answer = entry.value.answer
+        if is_not_found(answer):
+            raise not_found_error(answer)
         return StatusAnswer(
             body=answer.body,
             source=AnswerSource.CACHE,
@@ -298,55 +366,81 @@ class LookupService:
         self, remembered: CacheEntry[Remembered] | None, stored: CachedAnswer | None
     ) -> tuple[CachedAnswer, str] | None:
         candidates: list[tuple[CachedAnswer, str]] = []
-        if remembered is not None:
+        if remembered is not None and not is_not_found(remembered.value.answer):
             candidates.append((remembered.value.answer, "memory"))
-        if stored is not None and self._clock() < self._keep_until(stored):
+        if (
+            stored is not None
+            and not is_not_found(stored)
+            and self._clock() < self._keep_until(stored)
+        ):
             candidates.append((stored, "table"))
         return max(candidates, key=lambda candidate: candidate[0].fetched_at, default=None)
 
     def _remember(self, transid: str, answer: CachedAnswer, *, from_callbacks: bool) -> None:
         # An answer rebuilt from callbacks is cheap to rebuild, and a later callback (a
         # complaint after a delivery) must show soon: it is remembered briefly.
-        fresh_for = self._policy.fresh_for(final=not from_callbacks and answer.final)
+        if from_callbacks:
+            fresh_for = self._policy.fresh_for(final=False)
+            keep_for = self._policy.keep_for(final=False)
+        else:
+            fresh_for = self._policy.fresh_for_answer(answer)
+            keep_for = self._policy.keep_for_answer(answer)
         self._memory.put(
             transid,
             Remembered(answer=answer, from_callbacks=from_callbacks),
             fresh_until=answer.fetched_at + fresh_for,
-            keep_until=answer.fetched_at + fresh_for + self._policy.stale_for,
+            keep_until=answer.fetched_at + keep_for,
         )
 
     def _is_fresh(self, answer: CachedAnswer) -> bool:
-        return self._clock() < answer.fetched_at + self._policy.fresh_for(answer.final)
+        return self._clock() < answer.fetched_at + self._policy.fresh_for_answer(answer)
 
     def _keep_until(self, answer: CachedAnswer) -> datetime:
-        return answer.fetched_at + self._policy.keep_for(answer.final)
+        return answer.fetched_at + self._policy.keep_for_answer(answer)
 
     def _age(self, answer: CachedAnswer) -> int:
         return max(0, int((self._clock() - answer.fetched_at).total_seconds()))
 
     # ---- the table, where a fault must not stop the vendor from answering -----------------
 
-    def _events_if_readable(self, transid: str) -> list[StoredEvent]:
+    def _in_time(self, deadline: Deadline, call: Callable[[], Result]) -> Result:
+        """Run one table call, unless it could outlast the request's deadline."""
+        if not deadline.allows(self._table_call_seconds):
+            raise StoreUnavailableError("no time left for a table call before the deadline")
+        return call()
+
+    def _events_if_readable(self, transid: str, deadline: Deadline) -> list[StoredEvent]:
         try:
-            return self._store.list_events(transid)
+            return self._in_time(deadline, lambda: self._store.list_events(transid))
         except StoreUnavailableError:
             logger.warning("stored callbacks unreadable; asking the caches and the vendor")
             return []
 
-    def _stored_answer(self, transid: str) -> CachedAnswer | None:
+    def _stored_answer(self, transid: str, deadline: Deadline) -> CachedAnswer | None:
         try:
-            return self._store.get_cached_answer(transid)
+            return self._in_time(deadline, lambda: self._store.get_cached_answer(transid))
         except StoreUnavailableError:
             logger.warning("cached answer unreadable; asking the vendor")
             return None
 
-    def _store_answer(self, transid: str, answer: CachedAnswer) -> None:
+    def _store_answer(self, transid: str, answer: CachedAnswer, deadline: Deadline) -> None:
+        keep_for = self._policy.keep_for_answer(answer)
         try:
-            self._store.put_cached_answer(
-                transid, answer, keep_for=self._policy.keep_for(answer.final)
+            self._in_time(
+                deadline,
+                lambda: self._store.put_cached_answer(transid, answer, keep_for=keep_for),
             )
         except StoreUnavailableError:
             logger.warning("vendor answer not cached in the table; it is still served")
+
+
+def _unless_disproved(
+    remembered: CacheEntry[Remembered] | None, *, has_callbacks: bool
+) -> CacheEntry[Remembered] | None:
+    """A remembered "no such transaction" is void once a callback for the id is stored."""
+    if remembered is not None and has_callbacks and is_not_found(remembered.value.answer):
+        return None
+    return remembered
 
 
 def _pick_transaction(body: str, transid: str) -> VendorTransaction | None:

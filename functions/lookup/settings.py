@@ -21,6 +21,8 @@ from receipts.secret_values import SECRETS_MANAGER_PREFIX, SSM_PREFIX
 # the service key never crosses a network in clear.
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _SECRET_REFERENCE = rf"^({SSM_PREFIX}|{SECRETS_MANAGER_PREFIX})\S+$"
+# Reaching DynamoDB takes milliseconds; a dead endpoint should not eat the read timeout.
+TABLE_CONNECT_CEILING_SECONDS = 0.5
 
 
 class LookupConfigurationError(RuntimeError):
@@ -49,6 +51,18 @@ class LookupSettings(BaseModel):
     non_final_cache_seconds: int = Field(30, alias="NON_FINAL_CACHE_SECONDS", ge=0, le=3600)
     final_cache_seconds: int = Field(86400, alias="FINAL_CACHE_SECONDS", ge=0, le=2592000)
     stale_serving_seconds: int = Field(86400, alias="STALE_SERVING_SECONDS", ge=0, le=2592000)
+    # Short: long enough that a client retrying a wrong id cannot spend the vendor's rate
+    # limit, short enough that an id the vendor had not indexed yet soon resolves.
+    not_found_cache_seconds: int = Field(60, alias="NOT_FOUND_CACHE_SECONDS", ge=0, le=3600)
+    # Kept back from the function's remaining time so that an answer (stale, or a 504) is
+    # still written before the platform's timeout; the function's timeout is 25 s.
+    deadline_margin_seconds: float = Field(2.0, alias="LOOKUP_DEADLINE_MARGIN_SECONDS", gt=0, le=10)
+    # The deadline when the invocation has no clock of its own (a script, a test).
+    request_budget_seconds: float = Field(22.0, alias="LOOKUP_REQUEST_BUDGET_SECONDS", gt=0, le=28)
+    # One table call: attempts of connect + read, bounded so the deadline can tell in
+    # advance whether a read still fits.
+    table_timeout_seconds: float = Field(1.0, alias="TABLE_TIMEOUT_SECONDS", gt=0, le=5)
+    table_max_attempts: int = Field(2, alias="TABLE_MAX_ATTEMPTS", ge=1, le=3)
     memory_cache_entries: int = Field(5000, alias="LOOKUP_MEMORY_CACHE_ENTRIES", ge=1, le=1000000)
     events_table_name: str = Field(alias="EVENTS_TABLE_NAME", min_length=3, max_length=255)
     secrets_max_age_seconds: int = Field(300, alias="POWERTOOLS_PARAMETERS_MAX_AGE", ge=0)
@@ -75,6 +89,22 @@ class LookupSettings(BaseModel):
     @property
     def stale_for(self) -> timedelta:
         return timedelta(seconds=self.stale_serving_seconds)
+
+    @property
+    def not_found_fresh_for(self) -> timedelta:
+        return timedelta(seconds=self.not_found_cache_seconds)
+
+    @property
+    def table_connect_timeout_seconds(self) -> float:
+        return min(TABLE_CONNECT_CEILING_SECONDS, self.table_timeout_seconds)
+
+    @property
+    def table_call_seconds(self) -> float:
+        """The longest one table call can take: every attempt, and the pauses between them."""
+        attempt = self.table_connect_timeout_seconds + self.table_timeout_seconds
+        # botocore's standard mode pauses at most 2**i s (throttling) before retry i+1.
+        pauses = sum(2.0**retry for retry in range(self.table_max_attempts - 1))
+        return self.table_max_attempts * attempt + pauses
 
 
 def settings_from(environment: Mapping[str, str]) -> LookupSettings:

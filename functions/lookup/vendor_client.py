@@ -18,6 +18,7 @@ import urllib3
 
 from lookup.errors import (
     RATE_LIMIT_CODE,
+    InvalidTransactionIdError,
     VendorError,
     VendorFailedError,
     VendorRejectedError,
@@ -32,6 +33,16 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 MIN_ATTEMPT_SECONDS = 0.05
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 2.0
+# Path segments every URL parser resolves away (RFC 3986 dot segments): as an id they
+# would make the request another path of the vendor's, with the service key attached.
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def status_url_segment(transid: str) -> str:
+    """``transid`` as exactly one path segment: ``/``, ``?``, ``#`` and ``%`` encoded."""
+    if transid in _DOT_SEGMENTS:
+        raise InvalidTransactionIdError(f"{transid!r} is not a path segment")
+    return quote(transid, safe="")
 
 
 def _retry_after_seconds(response: urllib3.BaseHTTPResponse) -> int | None:
@@ -63,15 +74,22 @@ class VendorStatusClient:
         self._monotonic = monotonic
         self._jitter = jitter
 
-    def fetch_status(self, transid: str) -> str:
-        """The answer's JSON text (an array of transactions), or a :class:`VendorError`."""
-        url = self._status_url + quote(transid, safe="")
+    def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str:
+        """The answer's JSON text (an array of transactions), or a :class:`VendorError`.
+
+        Every attempt and pause fits in the client's budget, and in ``within_seconds`` (what
+        is left of the request's deadline) when given.
+        """
+        url = self._status_url + status_url_segment(transid)
+        # Counted from here: reading the service key (a cache miss asks the secret store)
+        # spends the same budget as the attempts.
+        budget = self._budget if within_seconds is None else min(self._budget, within_seconds)
+        deadline = self._monotonic() + budget
         headers = {
             "key": self._service_key(),
             "accept": "application/json",
             "user-agent": USER_AGENT,
         }
-        deadline = self._monotonic() + self._budget
         failure: VendorError = VendorUnreachableError("no attempt fitted in the time budget")
         attempts = 0
         while attempts < self._max_attempts:

@@ -10,18 +10,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 
 from lookup.auth import ApiKeyVerifier
+from lookup.deadline import Deadline
 from lookup.errors import ServiceKeyUnavailableError
 from lookup.memory_cache import MemoryCache
 from lookup.service import CachePolicy, LookupService, LookupStore, Remembered
 from lookup.settings import LookupSettings, get_settings
 from lookup.vendor_client import VendorStatusClient, build_pool
-from receipts.aws_clients import dynamodb_client
+from receipts.aws_clients import new_client
 from receipts.secret_values import load_secrets
 from receipts.storage import EventStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+else:
+    DynamoDBClient = Any
 
 SecretsLoader = Callable[..., tuple[str, ...]]
 
@@ -30,6 +37,17 @@ SecretsLoader = Callable[..., tuple[str, ...]]
 class LookupDependencies:
     service: LookupService
     api_keys: ApiKeyVerifier
+    # Each request's deadline: the function's remaining time less this margin, at most the
+    # ceiling (the ceiling alone when the invocation has no clock).
+    deadline_margin_seconds: float = 2.0
+    request_budget_seconds: float = 22.0
+
+    def deadline_for(self, context: object) -> Deadline:
+        return Deadline.for_invocation(
+            context,
+            margin_seconds=self.deadline_margin_seconds,
+            ceiling_seconds=self.request_budget_seconds,
+        )
 
 
 def utc_now() -> datetime:
@@ -64,15 +82,39 @@ def build_dependencies(
         final_fresh_for=settings.final_fresh_for,
         non_final_fresh_for=settings.non_final_fresh_for,
         stale_for=settings.stale_for,
+        not_found_fresh_for=settings.not_found_fresh_for,
     )
     service = LookupService(
-        store=store, status_api=vendor, memory=memory, policy=policy, clock=clock
+        store=store,
+        status_api=vendor,
+        memory=memory,
+        policy=policy,
+        clock=clock,
+        table_call_seconds=settings.table_call_seconds,
     )
     reference, max_age = settings.lookup_api_keys_reference, settings.secrets_max_age_seconds
     return LookupDependencies(
         service=service,
         api_keys=ApiKeyVerifier(lambda: load(reference, max_age=max_age)),
+        deadline_margin_seconds=settings.deadline_margin_seconds,
+        request_budget_seconds=settings.request_budget_seconds,
     )
+
+
+def table_client(settings: LookupSettings) -> DynamoDBClient:
+    """A DynamoDB client whose every call has a known longest duration.
+
+    botocore fixes timeouts per client, not per call: they are set so that one call, all
+    attempts and pauses included, takes at most ``settings.table_call_seconds``, and the
+    service starts no call that could outlast the request's deadline.
+    """
+    client: DynamoDBClient = new_client(
+        "dynamodb",
+        connect_timeout=settings.table_connect_timeout_seconds,
+        read_timeout=settings.table_timeout_seconds,
+        total_max_attempts=settings.table_max_attempts,
+    )
+    return client
 
 
 def vendor_client(
@@ -111,7 +153,7 @@ def default_dependencies() -> LookupDependencies:
     settings = get_settings()
     return build_dependencies(
         settings,
-        store=EventStore(dynamodb_client(), settings.events_table_name),
+        store=EventStore(table_client(settings), settings.events_table_name),
         memory=process_memory_cache(),
         vendor=vendor_client(settings),
     )

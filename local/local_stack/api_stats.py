@@ -35,10 +35,11 @@ class ApiStats:
             if outcome:
                 self.outcomes[route][outcome] += 1
         if self._access_log:
+            # The route, as the deployed API's access log has it ($context.routeKey), never
+            # the raw path: older lookup clients put their API key in the path.
             LOGGER.info(
-                "%s %s -> %d%s (%s, %.0f ms)",
-                record.method,
-                record.path,
+                "%s -> %d%s (%s, %.0f ms)",
+                route,
                 record.status,
                 f" {outcome}" if outcome else "",
                 "injected fault" if record.injected_fault else record.function or "no route",

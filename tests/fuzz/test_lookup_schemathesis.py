@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 EXAMPLES_PER_MODE = 25
 OPERATIONS = {
     "GET /resources/v1/messaging/status/{transactionid}": "getVendorStatus",
+    "GET /resources/v1/messaging/status/{key}/{transactionid}": "getVendorStatusWithKeyInPath",
     "GET /v1/transactions/{transactionid}": "getTransaction",
     "GET /v1/transactions": "searchTransactions",
 }  # Schemathesis leaves out GET /openapi.json: it is where the document itself is read from.
@@ -98,9 +99,13 @@ def test_the_document_lists_the_operations_this_test_covers(lookup_schema: Any) 
     assert labels == OPERATIONS
 
 
+# The key in the path is a credential: every generated one is rightly refused 401, so
+# generating them tests nothing; that form is covered in tests/integration/lookup and
+# tests/e2e/test_lookup_drop_in_e2e.py.
+NOT_GENERATED = {"GET /resources/v1/messaging/status/{key}/{transactionid}"}
 GENERATED = [
     (label, mode)
-    for label in sorted(OPERATIONS)
+    for label in sorted(set(OPERATIONS) - NOT_GENERATED)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 ]
 

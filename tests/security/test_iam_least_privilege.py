@@ -32,6 +32,13 @@ def _leading_keys(*prefixes: str) -> str:
     )
 
 
+def _via_sns() -> str:
+    return json.dumps(
+        {"StringEquals": {"kms:ViaService": {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}}},
+        sort_keys=True,
+    )
+
+
 def _prefix(key: str) -> str:
     return key.split("#", 1)[0] + "#"
 
@@ -39,6 +46,8 @@ def _prefix(key: str) -> str:
 EVENT_PREFIX = _prefix(keys.transaction_key("t"))
 QUARANTINE_PREFIX = _prefix(keys.quarantine_key("d"))
 CACHE_PREFIX = _prefix(keys.cache_key("t"))
+DESTINATION_PREFIX = _prefix(keys.destination_key("d"))
+CORRELATION_PREFIX = _prefix(keys.correlation_key("c"))
 ALERT_PREFIX = "ALERT#"
 STORM_PREFIX = "STORM#"
 
@@ -56,11 +65,15 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
         *_secret("callback-secret"),
     },
     "LookupFunction": {
+        # Its own items only: events and cached answers, never the quarantine or the ledger.
         *{
-            (action, resource, None)
-            for action in ("dynamodb:GetItem", "dynamodb:Query")
-            for resource in (
-                TABLE,
+            (action, TABLE, _leading_keys(EVENT_PREFIX, CACHE_PREFIX))
+            for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+        },
+        # On an index the leading key is the index's partition key: a search value.
+        *{
+            ("dynamodb:Query", index, _leading_keys(DESTINATION_PREFIX, CORRELATION_PREFIX))
+            for index in (
                 "${EventsTable.Arn}/index/by-destination",
                 "${EventsTable.Arn}/index/by-correlation",
             )
@@ -75,6 +88,13 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
             for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem")
         },
         ("sns:Publish", "AlertTopic", None),
+        # A target that refuses alerts for good is reported where the alarms go; that topic
+        # has its own key, which the function may use only through SNS.
+        ("sns:Publish", "OpsTopic", None),
+        *{
+            (action, "OpsTopicKey.Arn", _via_sns())
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        },
         ("sqs:SendMessage", "AlertsQueue.Arn", None),
         *_secret("alert-webhooks"),
     },
@@ -172,6 +192,23 @@ def test_every_dynamodb_write_is_confined_to_its_key_prefixes() -> None:
     # Nobody may scan, delete or batch-write the table.
     granted = {action for principal in EXPECTED for action, _, _ in _grants(principal)}
     assert not granted & {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_every_lookup_read_is_confined_to_its_key_prefixes() -> None:
+    reads = [
+        grant
+        for grant in _grants("LookupFunction")
+        if grant[0] in {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+    ]
+
+    assert reads
+    for action, resource, condition in reads:
+        assert condition is not None and '"ForAllValues:StringLike"' in condition, (
+            f"the lookup may {action} any key of {resource}"
+        )
+        allowed = json.loads(condition)["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert not {QUARANTINE_PREFIX + "*", ALERT_PREFIX + "*", STORM_PREFIX + "*"} & set(allowed)
+        assert all(not prefix.startswith("*") for prefix in allowed)
 
 
 def test_the_pipes_role_is_for_this_accounts_pipes_only() -> None:

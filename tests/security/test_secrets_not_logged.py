@@ -10,6 +10,7 @@ metrics blobs). None may hold a secret or a destination in clear.
 
 from __future__ import annotations
 
+import ast
 import base64
 import io
 import json
@@ -324,6 +325,46 @@ def test_the_lookup_logs_no_key_and_no_destination(
     assert "vendor" in text.lower()  # the refused service key was logged, without the key
 
 
+def test_the_lookup_accepts_no_key_from_a_secret_holding_null(
+    deployed_environment: Callable[[dict[str, str]], None],
+    captured: CapturedOutput,
+    vendor: FakeVendorStatusApi,
+) -> None:
+    """``{"current": k, "previous": null}`` once made the text "None" a valid lookup key."""
+    from lookup.handler import lambda_handler
+    from lookup.settings import get_settings
+    from receipts.secret_values import SecretConfigurationError, load_secrets
+
+    deployed_environment(
+        {
+            "POWERTOOLS_SERVICE_NAME": "lookup",
+            "VENDOR_BASE_URL": vendor.base_url,
+            "VENDOR_SERVICE_KEY_REFERENCE": f"ssm:{PREFIX}/vendor-service-key",
+            "LOOKUP_API_KEYS_REFERENCE": f"ssm:{PREFIX}/lookup-api-keys",
+        }
+    )
+    _put_secret("vendor-service-key", VENDOR_SERVICE_KEY)
+    _put_secret("lookup-api-keys", json.dumps({"current": LOOKUP_API_KEYS[0], "previous": None}))
+
+    with_none = lambda_handler(vendor_status_event("proof-t", api_key="None"), LambdaContextStub())
+    with_current = lambda_handler(
+        vendor_status_event("proof-t", api_key=LOOKUP_API_KEYS[0]), LambdaContextStub()
+    )
+
+    # Fail closed on the whole value: neither "None" nor the string beside the null passes.
+    assert with_none["statusCode"] == with_current["statusCode"] == 503
+    assert json.loads(with_none["body"])["error"]["code"] == "authentication_unavailable"
+    # The lookup's log names the secret of its LOOKUP_API_KEYS_REFERENCE and the entry at
+    # fault, never a value.
+    text = captured.assert_clean(destinations=set())
+    assert "SecretConfigurationError" in text
+    assert f"ssm:{PREFIX}/lookup-api-keys" in text
+    assert "'previous'" in text
+    assert LOOKUP_API_KEYS[0] not in text
+    with pytest.raises(SecretConfigurationError, match=f"ssm:{PREFIX}/lookup-api-keys"):
+        load_secrets(get_settings().lookup_api_keys_reference)
+
+
 # ---- alerts ---------------------------------------------------------------------------------
 
 
@@ -383,3 +424,25 @@ def test_the_alerts_log_no_webhook_url_or_secret_and_no_destination(
     assert response["batchItemFailures"]  # the failing target and the poison record
     assert receiver.requests  # the other webhooks were called
     captured.assert_clean(destinations=_seed_destinations() | {EMAIL, PHONE})
+
+
+@pytest.mark.parametrize("function", ["ingest", "lookup", "alerts"])
+def test_no_handler_logs_its_event_whatever_the_environment_says(function: str) -> None:
+    """Events hold credentials and raw callbacks: POWERTOOLS_LOGGER_LOG_EVENT must not win.
+
+    The behaviour is proven in a fresh process for ingest and lookup
+    (test_ingest_log_privacy, test_lookup_log_privacy); this pins the switch on every handler.
+    """
+    handler = EVENTS_DIR.parent / "functions" / function / "handler.py"
+    source = handler.read_text(encoding="utf-8")
+    decorators = [
+        decorator
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.name == "lambda_handler"
+        for decorator in node.decorator_list
+        if isinstance(decorator, ast.Call)
+        and ast.unparse(decorator.func).endswith("inject_lambda_context")
+    ]
+    (decorator,) = decorators
+    keywords = {keyword.arg: ast.unparse(keyword.value) for keyword in decorator.keywords}
+    assert keywords.get("log_event") == "False"

@@ -17,24 +17,39 @@ else:
     DynamoDBClient = SNSClient = SQSClient = Any
 
 
-def _config() -> Any:
+def _config(
+    *, connect_timeout: float = 1, read_timeout: float = 2, total_max_attempts: int = 3
+) -> Any:
     from botocore.config import Config
 
-    # Three attempts of at most ~3 s each stay inside the platform's 10 s callback timeout.
+    # By default three attempts of at most ~3 s each stay inside the platform's 10 s
+    # callback timeout.
     return Config(
-        connect_timeout=1,
-        read_timeout=2,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         # total_max_attempts counts the first try; botocore's max_attempts counts retries only.
-        retries={"mode": "standard", "total_max_attempts": 3},
+        retries={"mode": "standard", "total_max_attempts": total_max_attempts},
         tcp_keepalive=True,
     )
 
 
-def new_client(service: str) -> Any:
-    """A new client of boto3's default session (for a caller that keeps it, e.g. a provider)."""
+def new_client(
+    service: str,
+    *,
+    connect_timeout: float = 1,
+    read_timeout: float = 2,
+    total_max_attempts: int = 3,
+) -> Any:
+    """A new client of boto3's default session, for a caller that keeps it (a provider, or a
+    function that bounds its calls by other timeouts than the webhook's)."""
     import boto3
 
-    return boto3.client(service, config=_config())
+    config = _config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        total_max_attempts=total_max_attempts,
+    )
+    return boto3.client(service, config=config)
 
 
 @cache

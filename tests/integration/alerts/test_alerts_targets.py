@@ -173,7 +173,7 @@ def test_a_client_error_is_not_retried(receiver: WebhookReceiver) -> None:
     assert "HTTP 404 no_service" in raised.value.reason
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422])
+@pytest.mark.parametrize("status", [400, 404, 410, 413, 422])
 def test_a_client_error_is_a_refusal_for_good(receiver: WebhookReceiver, status: int) -> None:
     receiver.fail_next(1, status=status, body=b"refused", path="/slack")
 
@@ -185,7 +185,7 @@ def test_a_client_error_is_a_refusal_for_good(receiver: WebhookReceiver, status:
     assert len(receiver.requests) == 1
 
 
-@pytest.mark.parametrize("status", [301, 307, 408, 429, 500, 503])
+@pytest.mark.parametrize("status", [301, 307, 401, 403, 408, 429, 500, 503])
 def test_redirects_timeouts_rate_limits_and_server_errors_are_not_refusals(
     receiver: WebhookReceiver, status: int
 ) -> None:
@@ -195,6 +195,21 @@ def test_redirects_timeouts_rate_limits_and_server_errors_are_not_refusals(
         _targets(receiver, max_attempts=2)["slack"].send(_alert(), _deadline())
 
     assert not isinstance(raised.value, TargetRefusedError)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_credential_goes_to_the_dead_letter_queue_not_given_up(
+    receiver: WebhookReceiver, status: int
+) -> None:
+    # A rotated secret or a new webhook URL cures it; the record then redriven delivers it.
+    receiver.respond_always(ScriptedResponse(status=status, body=b"invalid_token"))
+
+    with pytest.raises(TargetError) as raised:
+        _targets(receiver, max_attempts=3)["slack"].send(_alert(), _deadline())
+
+    assert not isinstance(raised.value, TargetRefusedError)
+    assert raised.value.retryable is False  # one attempt: no point repeating it now
+    assert len(receiver.requests) == 1
 
 
 def test_sns_errors_are_never_refusals_for_good(sns_client: Any) -> None:

@@ -108,7 +108,7 @@ DISTINCT_EVENTS_OF_ONE_TRANSACTION = {
 
 
 @pytest.mark.parametrize(
-    "first_changes,second_changes",
+    ("first_changes", "second_changes"),
     DISTINCT_EVENTS_OF_ONE_TRANSACTION.values(),
     ids=DISTINCT_EVENTS_OF_ONE_TRANSACTION.keys(),
 )
@@ -192,6 +192,47 @@ def test_search_matches_carry_both_destination_and_correlation_id(
             "918886661353",
             "4eef-92ca-79fd0250c4a3-262895e4-2217",
         )
+
+
+class _LeavesKeysUnprocessed:
+    """The real client, but its first ``rounds`` BatchGetItem answers leave every key unread."""
+
+    def __init__(self, client: Any, rounds: int) -> None:
+        self._client = client
+        self._rounds = rounds
+        self.batch_calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_get_item(self, **request: Any) -> dict[str, Any]:
+        self.batch_calls += 1
+        if self.batch_calls <= self._rounds:
+            return {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+        answer: dict[str, Any] = self._client.batch_get_item(**request)
+        return answer
+
+
+def test_keys_the_table_leaves_unprocessed_are_read_again(
+    dynamodb_client: Any, events_table: str
+) -> None:
+    flaky = _LeavesKeysUnprocessed(dynamodb_client, rounds=2)
+    store = EventStore(flaky, events_table)  # type: ignore[arg-type]
+    event = parse_callback(callback("01-sms-submitted"))
+    store.put_event(event, received_at=RECEIVED)
+    (match,) = store.search(destination="918886661353").matches
+    assert match.correlationid == event.correlationid
+    assert flaky.batch_calls == 3
+
+
+def test_a_search_whose_keys_stay_unprocessed_is_a_store_fault(
+    dynamodb_client: Any, events_table: str
+) -> None:
+    # Never a page with blanks where a correlation id belongs: the caller gets a 503.
+    store = EventStore(_LeavesKeysUnprocessed(dynamodb_client, rounds=99), events_table)  # type: ignore[arg-type]
+    store.put_event(parse_callback(callback("01-sms-submitted")), received_at=RECEIVED)
+    with pytest.raises(StoreUnavailableError):
+        store.search(destination="918886661353")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,11 @@ class LambdaContextStub:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:LookupFunction"
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    # The function's 25 s timeout, as at the start of an invocation.
+    remaining_millis: int = 25_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
 
 
 def _http_event(sample: str) -> dict[str, Any]:
@@ -54,6 +59,23 @@ def vendor_status_event(transid: str, *, api_key: str | None = API_KEY) -> dict[
     )
     event["pathParameters"] = {"transactionid": transid}
     return _with_key(event, api_key)
+
+
+def keyed_vendor_status_event(path_key: str, transid: str) -> dict[str, Any]:
+    """The older clients' form: the key in the path, no key header."""
+    event = _with_path(
+        _http_event("status-by-transactionid"),
+        f"/resources/v1/messaging/status/{path_key}/{transid}",
+    )
+    route_key = "GET /resources/v1/messaging/status/{key}/{transactionid}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["pathParameters"] = {"key": path_key, "transactionid": transid}
+    return _with_key(event, None)
+
+
+def with_header(event: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    event["headers"][name] = value
+    return event
 
 
 def transaction_event(transid: str, *, api_key: str | None = API_KEY) -> dict[str, Any]:

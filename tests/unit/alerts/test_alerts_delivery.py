@@ -292,6 +292,7 @@ def test_an_unrecorded_sent_mark_fails_its_record_in_the_batch(
     service_with_three_targets: ServiceFactory,
     sns: RecordingTarget,
     teams: RecordingTarget,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     service = service_with_three_targets(
         ledger=MarkFailingLedger("slack"), storm=StormControl(threshold=100, window_seconds=300)
@@ -302,6 +303,8 @@ def test_an_unrecorded_sent_mark_fails_its_record_in_the_batch(
 
     assert failed_ids(response) == ["m-1"]
     assert (len(sns.sent), len(teams.sent)) == (2, 2)
+    # Counted like any other ledger outage, so the alarm on it sees this one too.
+    assert '"AlertLedgerUnavailable":[' in capsys.readouterr().out.replace(" ", "")
 
 
 def test_an_unrecorded_digest_mark_does_not_skip_the_remaining_targets(

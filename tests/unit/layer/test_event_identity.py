@@ -20,7 +20,13 @@ from receipts.storage.event_store import EventStore
 
 _RECEIVED = datetime(2026, 11, 23, tzinfo=UTC)
 _TEXT = st.text(alphabet=string.printable + "éü中😀", max_size=20)
-_JSON_SCALARS = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _TEXT
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT
+)
 _JSON = st.recursive(
     _JSON_SCALARS,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
@@ -110,3 +116,21 @@ def test_additional_info_in_either_spelling_and_place_tells_events_apart() -> No
     first = {"deliveryInfoNotification": {**base, "additionalInfo": "Mozilla/5.0"}}
     second = {"deliveryInfoNotification": {**base, "additionalInfo": "curl/8.0"}}
     assert _sort_key(first) != _sort_key(second)
+
+
+def test_a_number_re_serialised_in_another_spelling_is_the_same_event() -> None:
+    # JavaScript writes 1.0 as 1; other serialisers write 100 as 1e2 or 100.0.
+    spellings = [b"1", b"1.0", b"1e0", b"10E-1"]
+    keys = set()
+    for spelling in spellings:
+        body = (
+            b'{"deliveryInfoNotification": {"transid": "tx-1", "deliveryInfo":'
+            b' {"deliveryStatus": "Delivered", "additional_info": {"segments": '
+            + spelling
+            + b"}}}}"
+        )
+        keys.add(parse_callback(body).identity)
+    assert len(keys) == 1
+    other = b'{"deliveryInfoNotification": {"transid": "tx-1", "deliveryInfo":'
+    other += b' {"deliveryStatus": "Delivered", "additional_info": {"segments": 1.5}}}}'
+    assert parse_callback(other).identity not in keys

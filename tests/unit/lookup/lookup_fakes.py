@@ -98,9 +98,11 @@ class ScriptedVendor:
 
     answers: dict[str, list[str | VendorError]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    time_given: list[float | None] = field(default_factory=list)
 
-    def fetch_status(self, transid: str) -> str:
+    def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str:
         self.calls.append(transid)
+        self.time_given.append(within_seconds)
         script = self.answers.get(transid)
         if not script:
             raise AssertionError(f"the vendor was not expected to be asked about {transid}")

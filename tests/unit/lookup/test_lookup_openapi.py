@@ -50,10 +50,19 @@ def test_every_route_but_the_document_itself_needs_an_api_key() -> None:
     schemes = document["components"]["securitySchemes"]
 
     assert schemes["ApiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert schemes["VendorKey"]["in"] == "header"
+    assert schemes["VendorKey"]["name"] == "key"
     for path, item in document["paths"].items():
         security = item["get"].get("security")
         if path == "/openapi.json":
             assert security is None
+        elif path == "/resources/v1/messaging/status/{key}/{transactionid}":
+            # The key is the path's first parameter: no header is needed.
+            assert security is None
+            assert item["get"]["parameters"][0]["name"] == "key"
+        elif path.startswith("/resources/"):
+            # Client code written for the vendor sends its key in the vendor's `key` header.
+            assert security == [{"ApiKey": []}, {"VendorKey": []}]
         else:
             assert security == [{"ApiKey": []}]
 
@@ -76,7 +85,9 @@ def test_the_transaction_id_shape_is_documented() -> None:
 
     [parameter] = item["parameters"]
     assert parameter["in"] == "path"
-    assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_.:-]{1,128}$"
+    # Letters, digits and _ . : -, up to 128, and never only dots (no "." or ".." segment).
+    assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$"
+    assert parameter["schema"]["maxLength"] == 128
 
 
 def test_the_script_writes_the_document(tmp_path: Path) -> None:

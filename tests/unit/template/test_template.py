@@ -10,7 +10,7 @@ import pytest
 
 from local_stack.template import TEMPLATE_PATH, load_template, resource
 from receipts.storage import keys
-from receipts.storage.event_store import SEARCH_PROJECTIONS
+from receipts.storage.event_store import SEARCH_PROJECTION
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -72,7 +72,7 @@ def test_table_indexes_match_the_key_design() -> None:
         assert schema == {"HASH": partition, "RANGE": sort}
     for name in (keys.DESTINATION_INDEX, keys.CORRELATION_INDEX):
         projected = indexes[name]["Projection"]["NonKeyAttributes"]
-        assert tuple(projected) == SEARCH_PROJECTIONS[name]
+        assert tuple(projected) == SEARCH_PROJECTION
 
 
 def test_alerts_queue_has_a_dead_letter_queue_and_is_encrypted() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
@@ -117,14 +118,21 @@ class DeliveryEvent(BaseModel):
     callback_data: str
     subtid: str | None = None
     raw_body: bytes
-    # What tells this event from every other (receipts.models.identity): the stored event's
-    # sort key ends with it, so a retry is stored once and distinct events never merge.
-    identity: str
 
     @property
     def payload(self) -> Any:
         """The original payload, parsed fresh each time so nobody can alter the stored one."""
         return json.loads(self.raw_body)
+
+    @cached_property
+    def identity(self) -> str:
+        """What tells this event from every other (receipts.models.identity).
+
+        The stored event's sort key ends with it, so a retry is stored once and distinct
+        events never merge. Computed when first asked for (by the store, on a write), not
+        for every event read back.
+        """
+        return event_identity(self.raw_body)
 
     @property
     def is_failure(self) -> bool:
@@ -214,5 +222,4 @@ def normalise(notification: VendorNotification, raw_body: bytes) -> DeliveryEven
         callback_data=notification.callback_data or "",
         subtid=notification.subtid,
         raw_body=raw_body,
-        identity=event_identity(raw_body),
     )

@@ -7,7 +7,8 @@ same second with different links, two events whose timestamps are missing, no co
 about the event: a digest of the body's JSON written canonically (keys sorted, no
 whitespace, ASCII escapes), leaving out the fields that describe how the body was delivered
 rather than what happened (``x-wx-gtrid``, ``dataIntegration``), at the top level and in
-``deliveryInfoNotification``. A retry and a re-serialised copy of the same fields share the
+``deliveryInfoNotification``. Numbers are written in one spelling (``1.0``, ``1`` and
+``1e0`` are one value). A retry and a re-serialised copy of the same fields share the
 identity; any field that differs makes another event.
 """
 
@@ -46,7 +47,15 @@ def canonical_payload(payload: Any) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
+def _json_number(text: str) -> int | float:
+    # One spelling per number: a re-serialiser may write 1.0 as 1 (JavaScript does) or 100
+    # as 1e2, and that copy must stay the same event. Beyond 2**53 floats are not exact.
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) <= 2**53 else value
+
+
 def event_identity(raw_body: bytes) -> str:
     """The identity of a callback body that has already parsed as JSON."""
-    digest = hashlib.blake2b(canonical_payload(json.loads(raw_body)), digest_size=_DIGEST_BYTES)
+    payload = json.loads(raw_body, parse_float=_json_number)
+    digest = hashlib.blake2b(canonical_payload(payload), digest_size=_DIGEST_BYTES)
     return base64.urlsafe_b64encode(digest.digest()).decode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -30,12 +31,11 @@ else:
 AttributeMap = dict[str, Any]
 
 # Projected into the search indexes: enough to list matches without touching the table,
-# each index carrying the other's key so a match shows both its destination and campaign.
-_SEARCH_FIELDS = ("channel", "status", "code", "classification")
-SEARCH_PROJECTIONS: dict[str, tuple[str, ...]] = {
-    keys.DESTINATION_INDEX: (*_SEARCH_FIELDS, keys.INDEX_KEYS[keys.CORRELATION_INDEX][0]),
-    keys.CORRELATION_INDEX: (*_SEARCH_FIELDS, keys.INDEX_KEYS[keys.DESTINATION_INDEX][0]),
-}
+# but for the other search key (see EventStore._other_search_keys).
+SEARCH_PROJECTION = ("channel", "status", "code", "classification")
+# BatchGetItem takes at most 100 keys; a search page holds at most 100 events.
+_BATCH_GET_LIMIT = 100
+_BATCH_GET_ROUNDS = 4
 
 
 # Value types are NamedTuples rather than dataclasses: immutable all the same, and several
@@ -167,9 +167,9 @@ class EventStore:
         # One sort attribute serves all three indexes: it is the same "when, which" value.
         item[keys.INDEX_SORT_ATTRIBUTE] = _s(keys.index_sort_key(event.occurred_at, event.transid))
         if event.destination.strip():
-            item["destination_key"] = _s(keys.destination_key(event.destination))
+            item[keys.DESTINATION_KEY] = _s(keys.destination_key(event.destination))
         if event.correlationid:
-            item["correlation_key"] = _s(keys.correlation_key(event.correlationid))
+            item[keys.CORRELATION_KEY] = _s(keys.correlation_key(event.correlationid))
         if not event.status.is_final:
             item["open_key"] = _s(keys.open_key(received_at.date().isoformat()))
         if event.is_failure:
@@ -253,9 +253,63 @@ class EventStore:
             if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
                 raise InvalidCursorError("the 'next' token is not valid") from error
             raise
-        matches = [search_match_from_item(item) for item in answer.get("Items", [])]
+        items = answer.get("Items", [])
+        other = keys.CORRELATION_KEY if index == keys.DESTINATION_INDEX else keys.DESTINATION_KEY
+        other_keys = self._other_search_keys(items, other)
+        matches = [
+            search_match_from_item({**item, **other_keys.get(item[keys.PARTITION_KEY]["S"], {})})
+            for item in items
+        ]
         last = answer.get("LastEvaluatedKey")
         return SearchPage(matches=matches, next_cursor=encode_cursor(last) if last else None)
+
+    def _other_search_keys(
+        self, items: list[AttributeMap], attribute: str
+    ) -> dict[str, AttributeMap]:
+        """The other search key of each matched transaction, read from one of its events.
+
+        A match must show both its destination and its correlation id, and an index holds
+        only its own key. Projecting the other into it would change the projection of a
+        deployed index, which DynamoDB does not allow (the index would have to be dropped
+        and rebuilt), so one BatchGetItem of one event per transaction reads it instead:
+        half a read unit per transaction on the page, on the search route only.
+        """
+        one_event_each = {
+            item[keys.PARTITION_KEY]["S"]: {
+                keys.PARTITION_KEY: item[keys.PARTITION_KEY],
+                keys.SORT_KEY: item[keys.SORT_KEY],
+            }
+            for item in items
+        }
+        found: dict[str, AttributeMap] = {}
+        pending = list(one_event_each.values())
+        for attempt in range(_BATCH_GET_ROUNDS):
+            if not pending:
+                return found
+            if attempt:
+                time.sleep(0.025 * 2**attempt)  # DynamoDB's advice for unprocessed keys
+            batch, pending = pending[:_BATCH_GET_LIMIT], pending[_BATCH_GET_LIMIT:]
+            answer = _call(
+                self._client.batch_get_item,
+                RequestItems={
+                    self._table: {
+                        "Keys": batch,
+                        "ProjectionExpression": "#pk, #other",
+                        "ExpressionAttributeNames": {
+                            "#pk": keys.PARTITION_KEY,
+                            "#other": attribute,
+                        },
+                    }
+                },
+            )
+            for item in answer.get("Responses", {}).get(self._table, []):
+                if attribute in item:
+                    found[item[keys.PARTITION_KEY]["S"]] = {attribute: item[attribute]}
+            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {})
+            pending = unprocessed.get("Keys", []) + pending
+        if pending:
+            raise StoreUnavailableError("the table left part of a search's keys unread")
+        return found
 
     def open_transactions(self, day: str, limit: int = 100) -> list[str]:
         """Transaction ids with an in-progress event that arrived on ``day`` (YYYY-MM-DD)."""
@@ -362,8 +416,8 @@ def search_match_from_item(item: AttributeMap) -> SearchMatch:
         occurred_at=_parse_instant(occurred),
         code=int(code) if code is not None else None,
         classification=Classification(item["classification"]["S"]),
-        destination=keys.strip_prefix(item.get("destination_key", {}).get("S", "")),
-        correlationid=keys.strip_prefix(item.get("correlation_key", {}).get("S", "")),
+        destination=keys.strip_prefix(item.get(keys.DESTINATION_KEY, {}).get("S", "")),
+        correlationid=keys.strip_prefix(item.get(keys.CORRELATION_KEY, {}).get("S", "")),
     )
 
 
