@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fresh_interpreter import output_of
 from tests.integration.ingest.ingest_support import Answer, http_event, signed, with_body
 
 from ingest.dependencies import IngestDependencies
@@ -20,7 +17,6 @@ from ingest.errors import UnstorableCallbackError
 from receipts.errors import NotificationValidationError
 from receipts.storage import EventStore
 
-ROOT = Path(__file__).resolve().parents[3]
 PUSH_ID = "9213d63daa6e8416ab4f0cc1bb0f23e4f78cfe42e4c5193b2102ab5844371f7b"
 DESTINATION = "tel:+91 888 666 1353"
 FIELD = "deliveryInfoNotification.deliveryInfo.pushId"
@@ -119,7 +115,7 @@ def test_a_table_refusal_quoting_a_value_is_neither_answered_logged_nor_kept(
     assert answer.error["code"] == "unstorable"
 
 
-def test_the_event_is_not_logged_even_when_the_environment_asks_for_it(tmp_path: Path) -> None:
+def test_the_event_is_not_logged_even_when_the_environment_asks_for_it() -> None:
     """POWERTOOLS_LOGGER_LOG_EVENT=true would log the request: its body and credentials."""
     script = f"""
 import json
@@ -141,27 +137,7 @@ event = json.loads({json.dumps(json.dumps(_callback_with_push_id()))})
 answer = lambda_handler(event, FakeLambdaContext(), IngestDependencies(settings, KeepNothing()))
 print("status", answer["statusCode"])
 """
-    environment = {
-        **os.environ,
-        "POWERTOOLS_LOGGER_LOG_EVENT": "true",
-        "POWERTOOLS_LOG_LEVEL": "DEBUG",
-        "POWERTOOLS_METRICS_NAMESPACE": "imiconnect-receipts-tests",
-        "PYTHONPATH": os.pathsep.join(
-            str(ROOT / part) for part in ("layers/shared", "functions", "local", ".")
-        ),
-    }
-
-    finished = subprocess.run(  # the test's own interpreter and script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-
-    output = finished.stdout + finished.stderr
+    output = output_of(script, POWERTOOLS_LOGGER_LOG_EVENT="true", POWERTOOLS_LOG_LEVEL="DEBUG")
     assert "status 200" in output, output
     assert "callback stored" in output  # the function did log
     assert PUSH_ID not in output

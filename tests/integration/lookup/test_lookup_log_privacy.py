@@ -9,11 +9,8 @@ interpreter with it set.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from tests.fresh_interpreter import output_of
 from tests.integration.lookup.lookup_harness import (
     API_KEY,
     keyed_vendor_status_event,
@@ -21,7 +18,6 @@ from tests.integration.lookup.lookup_harness import (
     with_header,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
 TRANSID = "log-privacy-1"
 
 
@@ -52,28 +48,12 @@ for event in json.loads({json.dumps(json.dumps(events))}):
     answer = lambda_handler(event, LambdaContextStub(), dependencies)
     print("status", answer["statusCode"])
 """
-    environment = {
-        **os.environ,
-        "POWERTOOLS_LOGGER_LOG_EVENT": "true",
-        "POWERTOOLS_LOG_LEVEL": "DEBUG",
-        "POWERTOOLS_SERVICE_NAME": "lookup",
-        "POWERTOOLS_METRICS_NAMESPACE": "imiconnect-receipts-tests",
-        "PYTHONPATH": os.pathsep.join(
-            str(ROOT / part) for part in ("layers/shared", "functions", "local", ".")
-        ),
-    }
-
-    finished = subprocess.run(  # the test's own interpreter and script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
+    output = output_of(
+        script,
+        POWERTOOLS_LOGGER_LOG_EVENT="true",
+        POWERTOOLS_LOG_LEVEL="DEBUG",
+        POWERTOOLS_SERVICE_NAME="lookup",
     )
-
-    output = finished.stdout + finished.stderr
     assert output.count("status 200") == 2, output
     assert TRANSID in output  # the function did log, by transaction id
     assert API_KEY not in output
