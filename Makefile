@@ -89,6 +89,10 @@ openapi: $(BIN)/.installed ## Write the lookup API's OpenAPI document to docs/op
 bench: $(BIN)/.installed ## Run every benchmark and print one table (median of several runs)
 	$(BIN)/python benchmarks/run_all.py
 
+.PHONY: capacity
+capacity: $(BIN)/.installed ## Model the table's partition keys at 10M callbacks/hour, 3x bursts
+	$(BIN)/python benchmarks/capacity.py $(ARGS)
+
 .PHONY: load
 load: $(BIN)/.installed ## 10,000 signed callbacks on the local stack: nothing lost, throughput, p50/p99
 	$(BIN)/python benchmarks/load_run.py $(ARGS)

@@ -22,8 +22,9 @@ class CallbackProfile:
     memory_mb: int  # the template's MemorySize
     table_write_units: float  # average write units of the event item
     index_write_units: float  # average write units in the global secondary indexes
-    log_bytes: float  # bytes logged per invocation (the platform adds ~300 bytes of its own)
+    log_bytes: float  # bytes the function logs per invocation: its log lines and EMF metrics
     failure_share: float  # share of callbacks that are failures and raise an alert
+    platform_log_bytes: float  # Lambda's own lines per invocation, as the LoggingConfig keeps
 
 
 def load_prices(path: Path = PRICES_PATH) -> dict[str, dict[str, float]]:
@@ -55,7 +56,7 @@ def cost_per_million_callbacks(
             + 3 * prices["sqs_standard"]["per_million_requests"]
         ),
         "CloudWatch Logs": MILLION
-        * (profile.log_bytes + 300)
+        * (profile.log_bytes + profile.platform_log_bytes)
         / 1e9
         * prices["cloudwatch_logs"]["per_gb_ingested"],
     }

@@ -1,7 +1,8 @@
 """Keep the README's performance section equal to the latest benchmark and load results.
 
-``make bench`` and ``make load`` write ``benchmarks/latest.md`` and ``latest-load.md``; both
-then call :func:`update_readme`, so the figures a reader sees are the ones last measured.
+``make bench``, ``make load`` and ``make capacity`` write ``benchmarks/latest.md``,
+``latest-load.md`` and ``latest-capacity.md``; each then calls :func:`update_readme`, so the
+figures a reader sees are the ones last measured.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ BENCHMARKS = Path(__file__).resolve().parent
 README_PATH = BENCHMARKS.parent / "README.md"
 START_MARKER = "<!-- benchmarks:start (written by make bench and make load) -->"
 END_MARKER = "<!-- benchmarks:end -->"
-SOURCES = (BENCHMARKS / "latest.md", BENCHMARKS / "latest-load.md")
+SOURCES = (
+    BENCHMARKS / "latest.md",
+    BENCHMARKS / "latest-load.md",
+    BENCHMARKS / "latest-capacity.md",
+)
 
 
 def rendered_section(sources: tuple[Path, ...] = SOURCES) -> str:

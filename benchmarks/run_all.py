@@ -4,7 +4,8 @@
 
 What each row measures, all with AWS stubbed at botocore's send hook (requests are built,
 signed and parsed; only the network is gone) and the functions configured from
-``template.yaml`` (logs at INFO and metrics, as deployed):
+``template.yaml`` (logs at INFO, accepted callbacks sampled at its rate, and metrics, as
+deployed):
 
 - Cold start per function: a fresh interpreter imports the handler and serves its first
   event through the deployed wiring (settings from the environment, the layer's clients,
@@ -22,8 +23,9 @@ signed and parsed; only the network is gone) and the functions configured from
   enter, against the one unit any write costs.
 - Cost per million callbacks (``cost_model.py``, prices in ``prices.toml``), from the
   measured warm duration plus a stated DynamoDB round trip, the template's MemorySize, the
-  measured log bytes per invocation and a stated failure share; against the same model for
-  the minimal handler.
+  measured log bytes per invocation (the mean over every timed call, at the template's sample
+  rate), Lambda's own log bytes under the template's LoggingConfig (stated) and a stated
+  failure share; against the same model for the minimal handler.
 - Deployment package sizes, from ``make build`` (run first when ``.aws-sam/build`` is
   missing or older than the sources), against Lambda's 250 MB unzipped limit.
 
@@ -68,6 +70,10 @@ LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 DYNAMODB_ROUND_TRIP_MS = 5.0
 # Stated: the share of callbacks that are failures and raise an alert (pipe + queue costs).
 FAILURE_SHARE = 0.10
+# Stated, from the template's LoggingConfig (JSON, SystemLogLevel WARN): Lambda writes no
+# START/END/REPORT lines (~300 bytes in the text format) for an invocation that succeeds, and
+# a failed or timed-out one is not a callback the model counts.
+PLATFORM_LOG_BYTES = 0.0
 ZIPF_SEEDS = (7, 8, 9)
 SECRET_VALUES = {
     "callback-secret": "bench-callback-secret",
@@ -347,36 +353,64 @@ def _pair(measured: Callable[[], object], baseline: Callable[[], object], per: i
     return Pair(seconds / per, baseline_seconds / per, ratio)
 
 
-def warm_ingest(sink: CountingSink) -> tuple[Pair, float]:
-    """Per new callback, and the bytes it logs (log line and metrics)."""
+@dataclass(frozen=True)
+class IngestLogBytes:
+    """What the ingest function writes to its log stream per new callback."""
+
+    per_invocation: float  # mean over every timed invocation, at the template's sample rate
+    invocations: int
+    sample_rate: float
+    sampled_line: int  # what a callback sampled at INFO adds to its invocation
+
+
+def warm_ingest(sink: CountingSink) -> tuple[Pair, IngestLogBytes]:
+    """Per new callback, and the bytes it logs (sampled log line and metrics)."""
     from bench_ingest import SECRET, Context, baseline_handler, botocore_stub
     from ingest.dependencies import IngestDependencies, table_store
     from ingest.handler import lambda_handler
-    from ingest.settings import settings_from
+    from ingest.settings import IngestSettings, settings_from
 
-    settings = settings_from(os.environ)
+    deployed = settings_from(os.environ)
     client, table = botocore_stub()
-    dependencies = IngestDependencies(
-        settings=settings, store=table_store(client, settings), secrets=lambda: (SECRET,)
-    )
+
+    def wired(settings: IngestSettings) -> IngestDependencies:
+        return IngestDependencies(
+            settings=settings, store=table_store(client, settings), secrets=lambda: (SECRET,)
+        )
+
+    dependencies = wired(deployed)
     event, context = ingest_event(), Context()
     assert lambda_handler(event, context, dependencies=dependencies)["statusCode"] == 200
     baseline = baseline_handler(client)
+    invocations = logged = 0
 
     def new_callback() -> None:
+        nonlocal invocations, logged
         table.items.clear()  # every call is a callback never seen before
+        before = sink.bytes
         lambda_handler(event, context, dependencies=dependencies)
+        logged += sink.bytes - before
+        invocations += 1
 
     def minimal() -> None:
         table.items.clear()
         baseline(event, context)
 
-    calls = 200
-    before = sink.bytes
-    for _ in range(calls):
-        new_callback()
-    log_bytes = (sink.bytes - before) / calls
-    return _pair(new_callback, minimal), log_bytes
+    def logged_at(rate: float) -> int:
+        table.items.clear()
+        before = sink.bytes
+        sampled = wired(deployed.model_copy(update={"accepted_log_sample_rate": rate}))
+        lambda_handler(event, context, dependencies=sampled)
+        return sink.bytes - before
+
+    # Every timed call counts: at a 1% sample, a few thousand calls show the INFO share.
+    pair = _pair(new_callback, minimal)
+    return pair, IngestLogBytes(
+        per_invocation=logged / invocations,
+        invocations=invocations,
+        sample_rate=deployed.accepted_log_sample_rate,
+        sampled_line=logged_at(1.0) - logged_at(0.0),
+    )
 
 
 def warm_lookups() -> dict[str, Pair]:
@@ -600,13 +634,17 @@ def main(arguments: list[str] | None = None) -> int:
         with _step("cold starts"):
             cold = cold_starts(deployed, max(3, options.runs))
         with _step("warm costs"):
-            ingest, log_bytes = warm_ingest(sink)
+            ingest, ingest_logs = warm_ingest(sink)
             lookups = warm_lookups()
             alerts = warm_alerts()
         with _step("lookup replay"):
             shares = vendor_shares()
         with _step("write units and cost"):
             units = write_units()
+        with _step("capacity model"):
+            from capacity import hottest_write_key
+
+            hottest = hottest_write_key()
     finally:
         sys.stdout = real_stdout
 
@@ -619,11 +657,20 @@ def main(arguments: list[str] | None = None) -> int:
     billed_ms = math.ceil(ingest.measured * 1000 + DYNAMODB_ROUND_TRIP_MS)
     baseline_billed_ms = math.ceil(ingest.baseline * 1000 + DYNAMODB_ROUND_TRIP_MS)
     cost = cost_per_million_callbacks(
-        CallbackProfile(billed_ms, memory_mb, table_units, index_units, log_bytes, FAILURE_SHARE),
+        CallbackProfile(
+            billed_ms,
+            memory_mb,
+            table_units,
+            index_units,
+            ingest_logs.per_invocation,
+            FAILURE_SHARE,
+            PLATFORM_LOG_BYTES,
+        ),
         prices,
     )
     baseline_cost = cost_per_million_callbacks(
-        CallbackProfile(baseline_billed_ms, memory_mb, 1.0, 0.0, 0.0, 0.0), prices
+        CallbackProfile(baseline_billed_ms, memory_mb, 1.0, 0.0, 0.0, 0.0, PLATFORM_LOG_BYTES),
+        prices,
     )
 
     max_units = max(a + b for a, b in zip(units["table_units"], units["index_units"], strict=True))
@@ -696,6 +743,13 @@ def main(arguments: list[str] | None = None) -> int:
                 f"{table_units + index_units:.2f}x",
             ),
             Row(
+                "Capacity at 10M callbacks/hour, 3x bursts: hottest partition key",
+                f"{hottest.share:.1%} of a partition's write limit ({hottest.kind}, "
+                f"{hottest.units_per_second:,.0f} WCU/s; `make capacity`)",
+                "partition limit: 1,000 WCU/s",
+                f"{hottest.share:.2f}x",
+            ),
+            Row(
                 "Cost per million callbacks (us-east-1 list prices)",
                 f"${cost['total']:.2f}",
                 f"minimal handler: ${baseline_cost['total']:.2f}",
@@ -722,12 +776,16 @@ def main(arguments: list[str] | None = None) -> int:
         f"Cold starts: CPU time, medians of {max(3, options.runs)} fresh processes per row, AWS "
         "stubbed at botocore's send hook; the first event goes through the deployed wiring "
         "(secrets from SSM).",
-        "Warm: medians of 15 alternating rounds through `lambda_handler` (INFO logs and metrics, "
-        "as deployed), the baseline on the same stubbed client.",
+        "Warm: medians of 15 alternating rounds through `lambda_handler` (INFO logs, accepted "
+        "callbacks sampled, and metrics, as deployed), the baseline on the same stubbed client.",
         f"Cost: {billed_ms} ms billed per callback (measured {ingest.measured * 1000:.2f} ms + "
         f"{DYNAMODB_ROUND_TRIP_MS:.0f} ms stated DynamoDB round trip), {memory_mb} MB "
-        f"(template MemorySize), {log_bytes:,.0f} log bytes per invocation (measured) + ~300 "
-        f"from Lambda, {FAILURE_SHARE:.0%} failures (stated); prices as of "
+        f"(template MemorySize), {ingest_logs.per_invocation:,.0f} log bytes per invocation "
+        f"(measured: mean of {ingest_logs.invocations:,} calls with "
+        f"{ingest_logs.sample_rate:.0%} of accepted callbacks logged at INFO, "
+        f"{ingest_logs.sampled_line:,} bytes each) + {PLATFORM_LOG_BYTES:,.0f} from Lambda "
+        f"(LoggingConfig: no START/END/REPORT lines), {FAILURE_SHARE:.0%} failures (stated); "
+        f"prices as of "
         f"{load_prices_as_of()} in `benchmarks/prices.toml`. By service: {breakdown}.",
         f"Zipf: 2,000 transactions, 20,000 look-ups, seeds {', '.join(map(str, ZIPF_SEEDS))}. "
         f"Packages: `.aws-sam/build` ({build_state}); "

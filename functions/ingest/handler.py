@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from receipts.cold_start import long_lived_imports
 
-from ingest.dependencies import IngestDependencies
-from ingest.observability import logger, metrics
-from ingest.routes import handle_event
+# Powertools, pydantic, botocore and the layer's models load here on a cold start: without
+# the cycle collector scanning them as they load (receipts.cold_start). Here, around every
+# import, because the first collection that pays for boto3's objects falls wherever the
+# imports happen to be when it triggers.
+with long_lived_imports():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from ingest.dependencies import IngestDependencies
+    from ingest.observability import logger, metrics
+    from ingest.routes import handle_event
 
 
 # Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it holds the body's destinations

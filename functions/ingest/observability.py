@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Callable
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,11 +16,17 @@ DEFAULT_METRICS_NAMESPACE = "imiconnect-receipts"
 _NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
 
 logger = build_logger(SERVICE)
+# ``service`` is the only dimension of every ingest metric: the alarms name exactly that one,
+# and each further combination would be a custom metric billed every month. A callback's
+# channel and status are in its (sampled) log line and, for every callback, in the table.
 metrics = Metrics(service=SERVICE)
+
+RandomSource = Callable[[], float]
+"""Draws a float in [0, 1), as :func:`random.random` does; tests pass a fixed sequence."""
 
 
 class Metric:
-    """Metric names. Only ``Callbacks`` carries channel and status (both closed enums)."""
+    """Metric names, each with the one dimension ``service``."""
 
     CALLBACKS = "Callbacks"
     ACCEPTED = "CallbacksAccepted"
@@ -38,6 +46,11 @@ class Metric:
 
 def count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def sampled(rate: float, draw: RandomSource = random.random) -> bool:
+    """True for a share ``rate`` of the calls: never at 0 (nothing drawn), always at 1."""
+    return rate > 0 and draw() < rate
 
 
 def ensure_metrics_namespace() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import random
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -25,12 +26,12 @@ from ingest.errors import (
     StoreRefusedWriteError,
 )
 from ingest.observability import (
-    SERVICE,
     Metric,
+    RandomSource,
     count,
     ensure_metrics_namespace,
     logger,
-    metrics,
+    sampled,
 )
 from ingest.responses import HttpResponse, error_response, probe_response, result_response
 from ingest.service import CallbackRequest, IngestResult
@@ -41,16 +42,21 @@ PROBE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def handle_event(
-    event: Mapping[str, Any], dependencies: IngestDependencies | None = None
+    event: Mapping[str, Any],
+    dependencies: IngestDependencies | None = None,
+    *,
+    draw: RandomSource = random.random,
 ) -> HttpResponse:
-    """Answer one HTTP API event; never raises, never answers a stack trace."""
+    """Answer one HTTP API event; never raises, never answers a stack trace.
+
+    ``draw`` decides which accepted callbacks are logged at INFO (tests fix it)."""
     ensure_metrics_namespace()
     method = _method(event)
     try:
         if method in PROBE_METHODS:
             return _probe(method, dependencies)
         if method == "POST":
-            return _callback(event, dependencies or default_dependencies())
+            return _callback(event, dependencies or default_dependencies(), draw)
         raise MethodNotAllowedError(f"{method or 'this method'} is not served on /callbacks")
     except Exception as error:  # the one place where failures become answers
         _record_failure(error)
@@ -66,7 +72,9 @@ def _probe(method: str, dependencies: IngestDependencies | None) -> HttpResponse
     return probe_response(method)
 
 
-def _callback(event: Mapping[str, Any], dependencies: IngestDependencies) -> HttpResponse:
+def _callback(
+    event: Mapping[str, Any], dependencies: IngestDependencies, draw: RandomSource
+) -> HttpResponse:
     request = CallbackRequest(
         body=request_body(event),
         headers=request_headers(event),
@@ -75,20 +83,21 @@ def _callback(event: Mapping[str, Any], dependencies: IngestDependencies) -> Htt
     )
     logger.append_keys(api_request_id=request.request_id)
     result = dependencies.ingestor.ingest(request)
-    _record_result(result)
+    _record_result(result, dependencies.settings.accepted_log_sample_rate, draw)
     return result_response(result)
 
 
-def _record_result(result: IngestResult) -> None:
+def _record_result(result: IngestResult, log_sample_rate: float, draw: RandomSource) -> None:
     event = result.event
     logger.set_correlation_id(event.transid)
-    # Both enums are closed sets, so these dimensions cannot explode in cardinality.
-    metrics.add_dimensions(service=SERVICE, channel=event.channel.value, status=event.status.value)
     count(Metric.CALLBACKS)
     count(Metric.ACCEPTED if result.stored else Metric.DUPLICATES)
     if not result.code_is_known:
         count(Metric.UNKNOWN_CODES)
-    logger.info(
+    # The table already holds every callback and the counters count them all, so a line per
+    # callback at INFO would pay CloudWatch Logs for a third copy: a sample shows the traffic.
+    log = logger.info if sampled(log_sample_rate, draw) else logger.debug
+    log(
         "callback stored" if result.stored else "callback already stored",
         extra={
             "outcome": result.status,

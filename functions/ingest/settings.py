@@ -57,6 +57,11 @@ class IngestSettings(BaseModel):
     metrics_namespace: str = Field(
         "imiconnect-receipts", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
     )
+    # The table holds every callback, so only a sample of the accepted ones is logged at INFO
+    # (the rest at DEBUG); warnings and errors are always logged.
+    accepted_log_sample_rate: float = Field(
+        0.01, alias="ACCEPTED_LOG_SAMPLE_RATE", ge=0, le=1, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _authentication_is_configured(self) -> Self:

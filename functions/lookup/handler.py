@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from receipts.cold_start import long_lived_imports
 
-from lookup.api import handle
-from lookup.telemetry import logger, metrics
-from lookup.wiring import LookupDependencies, default_dependencies
+# Without the cycle collector scanning what the imports load (receipts.cold_start).
+with long_lived_imports():
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lookup.api import handle
+    from lookup.telemetry import logger, metrics
+    from lookup.wiring import LookupDependencies, default_dependencies
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds API keys (in

@@ -23,7 +23,7 @@ from lookup.settings import LookupSettings, get_settings
 from lookup.vendor_client import VendorStatusClient, build_pool
 from receipts.aws_clients import new_client
 from receipts.secret_values import load_secrets
-from receipts.storage import EventStore
+from receipts.storage import EventStore, keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -113,6 +113,9 @@ def table_client(settings: LookupSettings) -> DynamoDBClient:
         connect_timeout=settings.table_connect_timeout_seconds,
         read_timeout=settings.table_timeout_seconds,
         total_max_attempts=settings.table_max_attempts,
+        # A correlation search queries every write shard at once; with fewer connections
+        # the queries would wait in line and one search would take several calls' time.
+        max_pool_connections=keys.WRITE_SHARDS,
     )
     return client
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
+_INDEX_DEFINITION_FIELDS = ("IndexName", "KeySchema", "Projection")
 
 
 # Built with type() so the class checks the same with or without PyYAML's type stubs.
@@ -79,7 +80,12 @@ def table_definition(logical_id: str = "EventsTable", path: Path = TEMPLATE_PATH
         "KeySchema": properties["KeySchema"],
     }
     if "GlobalSecondaryIndexes" in properties:
-        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        # An index's WarmThroughput is a deploy-time condition (pre-warming before a campaign)
+        # that a local table has no use for; the key design is what must match.
+        definition["GlobalSecondaryIndexes"] = [
+            {name: index[name] for name in _INDEX_DEFINITION_FIELDS if name in index}
+            for index in properties["GlobalSecondaryIndexes"]
+        ]
     if "StreamSpecification" in properties:
         definition["StreamSpecification"] = {
             "StreamEnabled": True,

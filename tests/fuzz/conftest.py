@@ -80,7 +80,11 @@ def quarantined(
         item = dynamodb_client.get_item(
             TableName=events_table,
             Key={
-                "pk": {"S": keys.quarantine_key(received_at.date().isoformat())},
+                "pk": {
+                    "S": keys.quarantine_key(
+                        received_at.date().isoformat(), keys.shard_of(request_id)
+                    )
+                },
                 "sk": {"S": keys.quarantine_sort_key(received_at, request_id)},
             },
         ).get("Item")

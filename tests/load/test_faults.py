@@ -168,7 +168,8 @@ def test_a_rejected_body_is_quarantined_even_when_the_table_failed_the_first_tim
 ) -> None:
     # Given a table failing the quarantine's writes, and a signed body that is no notification
     body = json.dumps({"deliveryInfoNotification": {"deliveryInfo": "not an object"}}).encode()
-    stack.add_aws_fault("dynamodb:PutItem", "InternalServerError", match="QUARANTINE#", count=100)
+    # Every shard of the quarantine: QUARANTINE#{day} and QUARANTINE.{shard}#{day}.
+    stack.add_aws_fault("dynamodb:PutItem", "InternalServerError", match="QUARANTINE", count=100)
 
     # When it arrives, then it is answered 5xx (so the platform sends it again, not dropped)
     first = _post(stack, body)

@@ -4,7 +4,8 @@
 the functions' and roles' statements. This goes further: each principal's grants are exactly
 the (action, resource, condition) triples below, so a new permission fails this test until
 it is added here on purpose; every DynamoDB write is confined to its own key prefixes
-(``dynamodb:LeadingKeys``, the prefixes of ``receipts.storage.keys``); the pipe's role can be
+(``dynamodb:LeadingKeys``, the prefixes of ``receipts.storage.keys``, every write shard of a
+sharded key included and no key of another kind); the pipe's role can be
 assumed by EventBridge Pipes of this account only; and the resource policies' wildcards are
 denials or the key's own administration.
 """
@@ -12,11 +13,14 @@ denials or the key's own administration.
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from local_stack.template import load_template
+from receipts.lifecycle import DeliveryStatus
 from receipts.storage import keys
 
 TEMPLATE = load_template()
@@ -26,8 +30,15 @@ SECRETS = "${SecretsPrefix}/${Stage}"
 
 
 def _leading_keys(*prefixes: str) -> str:
+    """A prefix ending in ``#`` allows one key kind; a bare word allows its every write shard
+    (``WORD#...`` and ``WORD.{shard}#...``), and nothing else that begins with the word."""
+    patterns = [
+        pattern
+        for prefix in prefixes
+        for pattern in ([f"{prefix}*"] if prefix.endswith("#") else [f"{prefix}#*", f"{prefix}.*"])
+    ]
     return json.dumps(
-        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{p}*" for p in prefixes]}},
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": patterns}},
         sort_keys=True,
     )
 
@@ -44,12 +55,24 @@ def _prefix(key: str) -> str:
 
 
 EVENT_PREFIX = _prefix(keys.transaction_key("t"))
-QUARANTINE_PREFIX = _prefix(keys.quarantine_key("d"))
+# Write-sharded keys: WORD#{value} for shard 0, WORD.{shard}#{value} for the others.
+QUARANTINE_PREFIX = keys.QUARANTINE_WORD
 CACHE_PREFIX = _prefix(keys.cache_key("t"))
 DESTINATION_PREFIX = _prefix(keys.destination_key("d"))
-CORRELATION_PREFIX = _prefix(keys.correlation_key("c"))
+CORRELATION_PREFIX = keys.CORRELATION_WORD
 ALERT_PREFIX = "ALERT#"
 STORM_PREFIX = "STORM#"
+
+# One key of every kind the table holds, every write shard of the sharded ones.
+SAMPLE_KEYS: dict[str, list[str]] = {
+    "event": [keys.transaction_key("262895e4-2217-4eef-92ca-79fd0250c4a3")],
+    "quarantine": keys.quarantine_keys("2026-11-23"),
+    "cache": [keys.cache_key("262895e4-2217-4eef-92ca-79fd0250c4a3")],
+    "destination": [keys.destination_key("918886661353")],
+    "correlation": keys.correlation_keys("4eef-92ca-79fd0250c4a3"),
+    "alert": [keys.alert_key("t", DeliveryStatus.FAILED)],
+    "storm": [keys.storm_window_key(datetime(2026, 11, 23, tzinfo=UTC))],
+}
 
 
 def _secret(name: str) -> set[tuple[str, str, str | None]]:
@@ -194,6 +217,50 @@ def test_every_dynamodb_write_is_confined_to_its_key_prefixes() -> None:
     assert not granted & {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
+def _like(pattern: str, value: str) -> bool:
+    """IAM's StringLike: ``*`` is any run of characters, ``?`` any one character."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch("".join(parts), value, flags=re.DOTALL) is not None
+
+
+def _allowed_keys(principal: str, action: str, resource: str) -> list[str]:
+    (condition,) = [c for a, r, c in _grants(principal) if (a, r) == (action, resource)]
+    assert condition is not None
+    patterns: list[str] = json.loads(condition)["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    return [
+        key
+        for kind_keys in SAMPLE_KEYS.values()
+        for key in kind_keys
+        if any(_like(pattern, key) for pattern in patterns)
+    ]
+
+
+def test_the_ingest_writes_every_quarantine_shard_and_no_other_kind_of_key() -> None:
+    allowed = _allowed_keys("IngestFunction", "dynamodb:PutItem", TABLE)
+
+    assert allowed == SAMPLE_KEYS["event"] + SAMPLE_KEYS["quarantine"]
+
+
+def test_the_lookup_searches_every_correlation_shard_and_no_other_kind_of_key() -> None:
+    allowed = _allowed_keys(
+        "LookupFunction", "dynamodb:Query", "${EventsTable.Arn}/index/by-correlation"
+    )
+
+    assert allowed == SAMPLE_KEYS["destination"] + SAMPLE_KEYS["correlation"]
+
+
+@pytest.mark.parametrize("action", ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])
+def test_the_lookup_never_reaches_the_quarantine_or_the_alert_ledger(action: str) -> None:
+    allowed = _allowed_keys("LookupFunction", action, TABLE)
+
+    assert allowed
+    assert not set(allowed) & {
+        *SAMPLE_KEYS["quarantine"],
+        *SAMPLE_KEYS["alert"],
+        *SAMPLE_KEYS["storm"],
+    }
+
+
 def test_every_lookup_read_is_confined_to_its_key_prefixes() -> None:
     reads = [
         grant
@@ -207,7 +274,8 @@ def test_every_lookup_read_is_confined_to_its_key_prefixes() -> None:
             f"the lookup may {action} any key of {resource}"
         )
         allowed = json.loads(condition)["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        assert not {QUARANTINE_PREFIX + "*", ALERT_PREFIX + "*", STORM_PREFIX + "*"} & set(allowed)
+        assert not {QUARANTINE_PREFIX + "#*", QUARANTINE_PREFIX + ".*"} & set(allowed)
+        assert not {ALERT_PREFIX + "*", STORM_PREFIX + "*"} & set(allowed)
         assert all(not prefix.startswith("*") for prefix in allowed)
 
 

@@ -18,7 +18,11 @@ else:
 
 
 def _config(
-    *, connect_timeout: float = 1, read_timeout: float = 2, total_max_attempts: int = 3
+    *,
+    connect_timeout: float = 1,
+    read_timeout: float = 2,
+    total_max_attempts: int = 3,
+    max_pool_connections: int = 10,
 ) -> Any:
     from botocore.config import Config
 
@@ -30,6 +34,7 @@ def _config(
         # total_max_attempts counts the first try; botocore's max_attempts counts retries only.
         retries={"mode": "standard", "total_max_attempts": total_max_attempts},
         tcp_keepalive=True,
+        max_pool_connections=max_pool_connections,
     )
 
 
@@ -39,15 +44,22 @@ def new_client(
     connect_timeout: float = 1,
     read_timeout: float = 2,
     total_max_attempts: int = 3,
+    max_pool_connections: int = 10,
 ) -> Any:
     """A new client of boto3's default session, for a caller that keeps it (a provider, or a
-    function that bounds its calls by other timeouts than the webhook's)."""
+    function that bounds its calls by other timeouts than the webhook's).
+
+    ``max_pool_connections`` (botocore's default is 10) is how many calls may be in flight
+    at once without churn; past it, botocore opens extra connections and drops them after use
+    (with a "Connection pool is full" warning).
+    """
     import boto3
 
     config = _config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         total_max_attempts=total_max_attempts,
+        max_pool_connections=max_pool_connections,
     )
     return boto3.client(service, config=config)
 

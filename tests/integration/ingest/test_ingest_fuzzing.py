@@ -109,7 +109,9 @@ def _quarantined(dynamodb_client: Any, table: str, received_at: datetime, reques
     item = dynamodb_client.get_item(
         TableName=table,
         Key={
-            "pk": {"S": keys.quarantine_key(received_at.date().isoformat())},
+            "pk": {
+                "S": keys.quarantine_key(received_at.date().isoformat(), keys.shard_of(request_id))
+            },
             "sk": {"S": keys.quarantine_sort_key(received_at, request_id)},
         },
     ).get("Item")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.dynamodb_sizes import item_size
 from botocore.stub import Stubber
 
 from receipts.lifecycle import DeliveryStatus, current_event
@@ -170,6 +171,41 @@ def test_search_by_destination_is_newest_first_and_paginated(event_store: EventS
     assert [m.transid for m in third.matches] == ["tx-0"]
 
 
+def test_a_destination_page_may_end_between_events_of_one_instant(
+    event_store: EventStore,
+) -> None:
+    # One transaction's events at one instant share their index sort value: the token of
+    # the first must lead to the others, not past them.
+    instant = "2016-07-20T17:05:00.000"
+    samples = ["01-sms-submitted", "02-sms-delivered", "04-sms-failed"]
+    for sample in samples:
+        event = parse_callback(
+            callback(sample, transid="tx-tied", timeStamp=instant, destination="918886661353")
+        )
+        assert event_store.put_event(event, received_at=RECEIVED)
+    older = parse_callback(
+        callback("02-sms-delivered", transid="tx-older", timeStamp="2016-07-20T17:00:00.000")
+    )
+    event_store.put_event(older, received_at=RECEIVED)
+
+    seen: list[tuple[str, str]] = []
+    cursor: str | None = None
+    for _ in range(10):
+        page = event_store.search(destination="918886661353", limit=1, cursor=cursor)
+        seen += [(m.transid, m.status.value) for m in page.matches]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert cursor is None
+    assert sorted(seen[:3]) == [
+        ("tx-tied", "delivered"),
+        ("tx-tied", "failed"),
+        ("tx-tied", "submitted"),
+    ]
+    assert seen[3:] == [("tx-older", "delivered")]
+
+
 def test_search_by_correlation_id(event_store: EventStore) -> None:
     event = parse_callback(callback("01-sms-submitted"))
     event_store.put_event(event, received_at=RECEIVED)
@@ -325,18 +361,5 @@ def test_a_new_callback_costs_one_write_unit(event_store: EventStore) -> None:
     for path in sorted(CALLBACKS.glob("*.json")):
         event = parse_callback(path.read_bytes())
         item = event_store.event_item(event, received_at=RECEIVED, gtrid="a" * 36)
-        size = sum(len(name.encode()) + _attribute_size(value) for name, value in item.items())
+        size = item_size(item)
         assert size <= 1024, f"{path.name}: {size} bytes"
-
-
-def _attribute_size(value: dict[str, Any]) -> int:
-    ((kind, content),) = value.items()
-    if kind == "S":
-        return len(content.encode())
-    if kind == "B":
-        return len(content)
-    if kind == "N":
-        return len(content.lstrip("-").replace(".", "")) // 2 + 1
-    if kind == "BOOL":
-        return 1
-    raise AssertionError(kind)

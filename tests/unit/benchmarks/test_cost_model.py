@@ -10,6 +10,7 @@ PROFILE = CallbackProfile(
     index_write_units=2,
     log_bytes=700,
     failure_share=0.1,
+    platform_log_bytes=300,
 )
 
 
@@ -28,6 +29,19 @@ def test_lines_follow_the_inputs() -> None:
     )
     # 1M x 10 ms x 0.5 GB = 5,000 GB-s.
     assert lines["Lambda duration"] == pytest.approx(5000 * prices["lambda_arm64"]["per_gb_second"])
-    doubled = cost_per_million_callbacks(CallbackProfile(20, 512, 1, 2, 700, 0.1), prices)
+    doubled = cost_per_million_callbacks(CallbackProfile(20, 512, 1, 2, 700, 0.1, 300), prices)
     assert doubled["Lambda duration"] == pytest.approx(2 * lines["Lambda duration"])
     assert lines["HTTP API"] == prices["http_api"]["per_million_requests"]
+
+
+def test_logs_are_billed_on_the_function_and_the_platform_bytes_ingested() -> None:
+    prices = load_prices()
+    per_gb = prices["cloudwatch_logs"]["per_gb_ingested"]
+
+    # 1M invocations x (700 + 300) bytes = 1 GB ingested.
+    assert cost_per_million_callbacks(PROFILE, prices)["CloudWatch Logs"] == pytest.approx(per_gb)
+    # Without Lambda's START/END/REPORT lines only the function's own bytes are billed.
+    quiet = CallbackProfile(10, 512, 1, 2, 700, 0.1, platform_log_bytes=0)
+    assert cost_per_million_callbacks(quiet, prices)["CloudWatch Logs"] == pytest.approx(
+        0.7 * per_gb
+    )

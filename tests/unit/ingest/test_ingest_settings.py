@@ -41,6 +41,26 @@ def test_the_template_offers_the_whitespace_stripped_signature_off_by_default() 
     assert on.signature_strips_whitespace is True
 
 
+def test_the_accepted_log_sample_rate_comes_from_the_template_with_the_same_default() -> None:
+    parameter = load_template()["Parameters"]["AcceptedLogSampleRate"]
+    variables = resource("IngestFunction")["Properties"]["Environment"]["Variables"]
+
+    assert variables["ACCEPTED_LOG_SAMPLE_RATE"] == {"Ref": "AcceptedLogSampleRate"}
+    assert (parameter["Type"], parameter["MinValue"], parameter["MaxValue"]) == ("Number", 0, 1)
+    assert settings_from(BASE).accepted_log_sample_rate == parameter["Default"] == 0.01
+    # CloudFormation hands a Number parameter to the environment as its text.
+    quarter = settings_from({**BASE, "ACCEPTED_LOG_SAMPLE_RATE": "0.25"})
+    assert quarter.accepted_log_sample_rate == 0.25
+
+
+@pytest.mark.parametrize("rate", ["-0.01", "1.5", "nan", "inf", "often"])
+def test_a_sample_rate_outside_0_to_1_is_refused_naming_the_variable(rate: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from({**BASE, "ACCEPTED_LOG_SAMPLE_RATE": rate})
+
+    assert raised.value.field == "ACCEPTED_LOG_SAMPLE_RATE"
+
+
 def test_every_variable_the_template_sets_is_read() -> None:
     # Given the variables exactly as template.yaml names them for the function
     variables = resource("IngestFunction")["Properties"]["Environment"]["Variables"]

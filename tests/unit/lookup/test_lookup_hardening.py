@@ -23,6 +23,7 @@ from lookup.memory_cache import MemoryCache
 from lookup.service import CachePolicy, LookupService, Remembered
 from lookup.settings import settings_from
 from lookup.wiring import table_client
+from receipts.storage import keys
 
 SETTINGS = {
     "VENDOR_BASE_URL": "https://api.imiconnect.io",
@@ -152,6 +153,8 @@ def test_the_table_client_is_bounded_by_its_settings() -> None:
     assert config.read_timeout == pytest.approx(0.7)
     assert config.connect_timeout == pytest.approx(0.5)
     assert config.retries["total_max_attempts"] == 2
+    # A correlation search queries every write shard at once, none waiting for a connection.
+    assert config.max_pool_connections >= keys.WRITE_SHARDS
     # Two attempts of connect + read, and botocore's first back-off of at most 1 s.
     assert settings.table_call_seconds == pytest.approx(2 * (0.5 + 0.7) + 1)
 

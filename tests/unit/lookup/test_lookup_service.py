@@ -26,7 +26,8 @@ from lookup.errors import (
 from lookup.schemas import AnswerSource
 from lookup.service import LookupService
 from receipts.lifecycle import DeliveryStatus
-from receipts.storage.event_store import CachedAnswer, InvalidCursorError, encode_cursor
+from receipts.storage import SearchPage
+from receipts.storage.event_store import CachedAnswer, InvalidCursorError
 
 TX = "262895e4-2217-4eef-92ca-79fd0250c4a3"
 
@@ -348,23 +349,40 @@ def test_a_search_names_exactly_one_key(
     assert store.calls == []
 
 
-def test_a_token_from_another_search_is_refused(
-    service: LookupService, store: InMemoryStore
+def test_a_token_the_store_refuses_is_the_callers_error(
+    service: LookupService, store: InMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = encode_cursor(
-        {
-            "pk": {"S": "TX#a"},
-            "sk": {"S": "EV#x"},
-            "destination_key": {"S": "DEST#someone-else"},
-            "destination_sort": {"S": "x"},
-        }
-    )
+    # The store decides whether a token belongs to the search (it rebuilds every start key
+    # from the search): the service hands it over and lets the refusal through, a 400.
+    asked: list[tuple[str | None, str | None, str | None]] = []
+
+    def refuse(
+        *,
+        destination: str | None = None,
+        correlationid: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        asked.append((destination, correlationid, cursor))
+        raise InvalidCursorError("the 'next' token belongs to another search")
+
+    monkeypatch.setattr(store, "search", refuse)
 
     with pytest.raises(InvalidCursorError):
-        service.search(destination="918886661353", correlationid=None, limit=20, cursor=other)
+        service.search(destination="918886661353", correlationid=None, limit=20, cursor="other")
     with pytest.raises(InvalidCursorError):
-        service.search(destination=None, correlationid="corr", limit=20, cursor=other)
-    assert store.calls == []
+        service.search(destination=None, correlationid="corr", limit=20, cursor="other")
+    assert asked == [("918886661353", None, "other"), (None, "corr", "other")]
+
+
+def test_a_token_is_handed_to_the_store_unchanged(
+    service: LookupService, store: InMemoryStore
+) -> None:
+    store.pages[(None, "corr", "token-2")] = SearchPage([], next_cursor="token-3")
+
+    page = service.search(destination=None, correlationid="corr", limit=20, cursor="token-2")
+
+    assert page.next == "token-3"
 
 
 def test_final_callbacks_overtake_a_non_final_answer_held_in_memory(

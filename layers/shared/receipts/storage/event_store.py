@@ -1,19 +1,20 @@
 """The events table: callbacks, cached status answers and quarantined bodies.
 
 Uses the low-level DynamoDB client with hand-written attribute maps: it is the cheapest
-path per call and keeps boto3's resource layer off the cold start.
+path per call and keeps boto3's resource layer off the cold start. Keys that are split into
+write shards (``receipts.storage.keys``) are read shard by shard, side by side, and merged.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import heapq
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,6 +23,13 @@ from receipts.codes.classification import Classification
 from receipts.lifecycle import DeliveryStatus
 from receipts.models.callback import DeliveryEvent
 from receipts.storage import keys
+from receipts.storage.search_cursor import (
+    After,
+    InvalidCursorError,
+    SearchIdentity,
+    decode_cursor,
+    encode_cursor,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -29,6 +37,21 @@ else:
     DynamoDBClient = Any
 
 AttributeMap = dict[str, Any]
+Result = TypeVar("Result")
+
+__all__ = [
+    "CachedAnswer",
+    "EventStore",
+    "InvalidCursorError",
+    "QuarantinedBody",
+    "SearchMatch",
+    "SearchPage",
+    "StoreUnavailableError",
+    "StoredEvent",
+    "quarantined_from_item",
+    "search_match_from_item",
+    "stored_event_from_item",
+]
 
 # Projected into the search indexes: enough to list matches without touching the table,
 # but for the other search key (see EventStore._other_search_keys).
@@ -44,10 +67,6 @@ _BATCH_GET_ROUNDS = 4
 
 class StoreUnavailableError(RuntimeError):
     """The table could not be reached or throttled us: a retry may succeed."""
-
-
-class InvalidCursorError(ValueError):
-    """A pagination token that this store did not issue."""
 
 
 class StoredEvent(NamedTuple):
@@ -130,6 +149,30 @@ def _parse_instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+@cache
+def _reader_pool() -> ThreadPoolExecutor:
+    # One query per shard at once: a sharded read then takes about as long as one query.
+    # Shared by every store of the process and started on the first sharded read.
+    return ThreadPoolExecutor(max_workers=keys.WRITE_SHARDS, thread_name_prefix="table-read")
+
+
+def _side_by_side(calls: Sequence[Callable[[], Result]]) -> list[Result]:
+    """Run the calls in parallel; their results in order, or the first call's error."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    futures = [_reader_pool().submit(call) for call in calls]
+    return [future.result() for future in futures]
+
+
+class _ShardRead(NamedTuple):
+    items: list[AttributeMap]
+    has_more: bool
+
+
+def _match_sort(item: AttributeMap) -> str:
+    return str(item[keys.INDEX_SORT_ATTRIBUTE]["S"])
+
+
 class EventStore:
     def __init__(
         self,
@@ -168,10 +211,12 @@ class EventStore:
         item[keys.INDEX_SORT_ATTRIBUTE] = _s(keys.index_sort_key(event.occurred_at, event.transid))
         if event.destination.strip():
             item[keys.DESTINATION_KEY] = _s(keys.destination_key(event.destination))
+        # Sharded by transid: every event of one transaction shares its shard.
+        shard = keys.shard_of(event.transid)
         if event.correlationid:
-            item[keys.CORRELATION_KEY] = _s(keys.correlation_key(event.correlationid))
+            item[keys.CORRELATION_KEY] = _s(keys.correlation_key(event.correlationid, shard))
         if not event.status.is_final:
-            item["open_key"] = _s(keys.open_key(received_at.date().isoformat()))
+            item["open_key"] = _s(keys.open_key(received_at.date().isoformat(), shard))
         if event.is_failure:
             # The alerts pipe filters the table's stream on this flag.
             item["alert"] = {"BOOL": True}
@@ -229,39 +274,91 @@ class EventStore:
         limit: int = 20,
         cursor: str | None = None,
     ) -> SearchPage:
-        """Events matching a destination or a correlation id, newest first."""
+        """Events matching a destination or a correlation id, newest first.
+
+        A correlation id's events are spread over write shards. Each shard is queried for
+        ``limit`` events past the token's position, side by side, and the answers merged
+        newest first; the page is the first ``limit``. That is exact: an event of the overall
+        newest ``limit`` is among the newest ``limit`` of its own shard. Every shard is
+        queried on every page, since any of them may hold the next event: one that holds
+        nothing more costs half a read unit. A destination is one partition, read through
+        the same token.
+        """
         if destination:
-            index, key = keys.DESTINATION_INDEX, keys.destination_key(destination)
+            index, partitions = keys.DESTINATION_INDEX, [keys.destination_key(destination)]
         elif correlationid:
-            index, key = keys.CORRELATION_INDEX, keys.correlation_key(correlationid)
+            index, partitions = keys.CORRELATION_INDEX, keys.correlation_keys(correlationid)
         else:
             raise ValueError("search needs a destination or a correlation id")
-        partition_attribute = keys.INDEX_KEYS[index][0]
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": f"{partition_attribute} = :key",
-            "ExpressionAttributeValues": {":key": _s(key)},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            request["ExclusiveStartKey"] = decode_cursor(cursor)
+        search = SearchIdentity(index, partitions[0])
+        after = decode_cursor(cursor, search=search) if cursor else None
+        resumed = _shards_holding_transaction(after.transid, len(partitions)) if after else set()
         try:
-            answer = _call(self._client.query, **request)
+            reads = _side_by_side(
+                [
+                    partial(
+                        self._read_shard,
+                        index,
+                        partition,
+                        after,
+                        resume_after=shard in resumed,
+                        limit=limit,
+                    )
+                    for shard, partition in enumerate(partitions)
+                ]
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
                 raise InvalidCursorError("the 'next' token is not valid") from error
             raise
-        items = answer.get("Items", [])
+        items, exhausted = _merge_newest_first(reads, limit)
         other = keys.CORRELATION_KEY if index == keys.DESTINATION_INDEX else keys.DESTINATION_KEY
         other_keys = self._other_search_keys(items, other)
         matches = [
             search_match_from_item({**item, **other_keys.get(item[keys.PARTITION_KEY]["S"], {})})
             for item in items
         ]
-        last = answer.get("LastEvaluatedKey")
-        return SearchPage(matches=matches, next_cursor=encode_cursor(last) if last else None)
+        # A page that took nothing yet has more to read starts the next one where it began.
+        last = After(_match_sort(items[-1]), items[-1][keys.SORT_KEY]["S"]) if items else after
+        return SearchPage(
+            matches=matches,
+            next_cursor=None if exhausted or last is None else encode_cursor(search, last),
+        )
+
+    def _read_shard(
+        self,
+        index: str,
+        partition: str,
+        after: After | None,
+        *,
+        resume_after: bool,
+        limit: int,
+    ) -> _ShardRead:
+        partition_attribute, sort_attribute = keys.INDEX_KEYS[index]
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{partition_attribute} = :key",
+            "ExpressionAttributeValues": {":key": _s(partition)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after and resume_after:
+            # Right after the position, so events tied with it (one transaction, one
+            # instant) that the last page did not reach still come. Rebuilt from this
+            # search's own key: a token cannot lead into another search.
+            request["ExclusiveStartKey"] = {
+                keys.PARTITION_KEY: _s(after.pk),
+                keys.SORT_KEY: _s(after.sk),
+                partition_attribute: _s(partition),
+                sort_attribute: _s(after.match_sort),
+            }
+        elif after:
+            # No event of the position's transaction is here, so none ties with it.
+            request["KeyConditionExpression"] += f" AND {sort_attribute} < :after"
+            request["ExpressionAttributeValues"][":after"] = _s(after.match_sort)
+        answer = _call(self._client.query, **request)
+        return _ShardRead(answer.get("Items", []), has_more="LastEvaluatedKey" in answer)
 
     def _other_search_keys(
         self, items: list[AttributeMap], attribute: str
@@ -312,15 +409,28 @@ class EventStore:
         return found
 
     def open_transactions(self, day: str, limit: int = 100) -> list[str]:
-        """Transaction ids with an in-progress event that arrived on ``day`` (YYYY-MM-DD)."""
-        items = self._query(
-            IndexName=keys.OPEN_INDEX,
-            KeyConditionExpression="open_key = :key",
-            ExpressionAttributeValues={":key": _s(keys.open_key(day))},
-            Limit=limit,
+        """Transaction ids with an in-progress event that arrived on ``day`` (YYYY-MM-DD).
+
+        Every shard of the day is read, side by side, ``limit`` index entries per page.
+        """
+        shards = _side_by_side(
+            [
+                partial(
+                    self._query,
+                    IndexName=keys.OPEN_INDEX,
+                    KeyConditionExpression="open_key = :key",
+                    ExpressionAttributeValues={":key": _s(key)},
+                    Limit=limit,
+                )
+                for key in keys.open_keys(day)
+            ]
         )
         return sorted(
-            {item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX) for item in items}
+            {
+                item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX)
+                for items in shards
+                for item in items
+            }
         )
 
     # ---- cached status-API answers ------------------------------------------------------
@@ -372,7 +482,7 @@ class EventStore:
         day = received_at.astimezone(UTC).date().isoformat()
         sort_key = keys.quarantine_sort_key(received_at, request_id)
         item: AttributeMap = {
-            keys.PARTITION_KEY: _s(keys.quarantine_key(day)),
+            keys.PARTITION_KEY: _s(keys.quarantine_key(day, keys.shard_of(request_id))),
             keys.SORT_KEY: _s(sort_key),
             "received_at": _s(received_at.isoformat()),
             "reason": _s(reason),
@@ -387,11 +497,19 @@ class EventStore:
         return quarantined_from_item(item)
 
     def list_quarantine(self, day: str) -> list[QuarantinedBody]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": _s(keys.quarantine_key(day))},
+        """Every body quarantined on ``day``, in order of arrival (then of request id)."""
+        shards = _side_by_side(
+            [
+                partial(
+                    self._query,
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": _s(key)},
+                )
+                for key in keys.quarantine_keys(day)
+            ]
         )
-        return [quarantined_from_item(item) for item in items]
+        merged = heapq.merge(*shards, key=lambda item: str(item[keys.SORT_KEY]["S"]))
+        return [quarantined_from_item(item) for item in merged]
 
 
 def stored_event_from_item(item: AttributeMap) -> StoredEvent:
@@ -423,7 +541,7 @@ def search_match_from_item(item: AttributeMap) -> SearchMatch:
 
 def quarantined_from_item(item: AttributeMap) -> QuarantinedBody:
     return QuarantinedBody(
-        day=item[keys.PARTITION_KEY]["S"].removeprefix("QUARANTINE#"),
+        day=keys.strip_prefix(item[keys.PARTITION_KEY]["S"]),
         sort_key=item[keys.SORT_KEY]["S"],
         received_at=_parse_instant(item["received_at"]["S"]),
         reason=item["reason"]["S"],
@@ -434,17 +552,35 @@ def quarantined_from_item(item: AttributeMap) -> QuarantinedBody:
     )
 
 
-def encode_cursor(last_key: AttributeMap) -> str:
-    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
+def _shards_holding_transaction(transid: str, shards: int) -> set[int]:
+    """The shards of a search key where events of ``transid`` may be.
+
+    Its own shard, and shard 0, where events stored before the keys were sharded stayed.
+    Both resume right after the position; that is exact as long as no transaction has events
+    of one millisecond on both sides of that change.
+    """
+    return {0} if shards == 1 else {0, keys.shard_of(transid)}
 
 
-def decode_cursor(cursor: str) -> AttributeMap:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidCursorError("the 'next' token is not valid") from error
-    if not isinstance(decoded, dict) or not all(
-        isinstance(value, dict) and set(value) == {"S"} for value in decoded.values()
-    ):
-        raise InvalidCursorError("the 'next' token is not valid")
-    return decoded
+def _merge_newest_first(reads: Sequence[_ShardRead], limit: int) -> tuple[list[AttributeMap], bool]:
+    """The newest ``limit`` items of the shards' answers, and whether nothing is left after.
+
+    Each shard's answer is newest first, and the merge keeps each shard's own order. Equal
+    ``match_sort`` values name one transaction, which is in one shard, so no tie crosses
+    shards. A shard whose answer stopped short of ``limit`` with more to come (DynamoDB's
+    1 MB page) bounds the page at its oldest item, below which it may hold unread events.
+    """
+    floor = max(
+        (_match_sort(read.items[-1]) for read in reads if read.has_more and read.items),
+        default="",
+    )
+    merged = heapq.merge(*(read.items for read in reads), key=_match_sort, reverse=True)
+    taken: list[AttributeMap] = []
+    for item in merged:
+        if len(taken) == limit or _match_sort(item) < floor:
+            break
+        taken.append(item)
+    exhausted = not any(read.has_more for read in reads) and len(taken) == sum(
+        len(read.items) for read in reads
+    )
+    return taken, exhausted

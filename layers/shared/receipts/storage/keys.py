@@ -5,7 +5,8 @@
   sorted by ``match_sort`` (``{occurred}#{transid}``). Destinations are indexed in their
   normalised form (``receipts.destinations``).
 - cached status-API answer: pk ``CACHE#{transid}``, sk ``STATUS``.
-- quarantined body: pk ``QUARANTINE#{day}``, sk ``{received}#{request id}``.
+- quarantined body: pk ``QUARANTINE#{day}`` or ``QUARANTINE.{shard}#{day}``, sk
+  ``{received}#{request id}``.
 - alert ledger (alerts function): pk ``ALERT#{transid}#{status}``, sk ``ALERT``.
 - storm-control window (alerts function): pk ``STORM#{window start}``, sk ``WINDOW#{seconds}``.
 
@@ -16,10 +17,23 @@ and fails the conditional put, while events that differ in any field never share
 time and status before it only make the partition read back in time order. The ``open``
 index is sparse: only in-progress events are in it, keyed by the day they arrived, so a
 sweep can find transactions that never heard their final status.
+
+Write sharding. Three key values would otherwise take every write of a busy day or
+campaign: the open key of a day, the correlation key of a campaign and the quarantine
+partition of a day. Each is split into ``WRITE_SHARDS`` values, ``{WORD}#{value}`` for shard 0
+and ``{WORD}.{shard}#{value}`` for the others. Shard 0 is the spelling these keys had before
+they were sharded, so items stored before are simply in shard 0 and nothing is re-keyed. A
+key without a shard has ``#`` right after its word and a sharded one has ``.``, so no two
+(value, shard) pairs share a key whatever the value holds. Events are sharded by their
+transid (every event of one transaction stays in one shard, so a sweep reads a transaction
+whole), quarantined bodies by their request id. Readers query every shard of a value and
+merge. Destination keys are not sharded: one destination gets thousands of messages an hour,
+not a second.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from receipts.destinations import normalise_destination
@@ -43,6 +57,16 @@ INDEX_KEYS: dict[str, tuple[str, str]] = {
 }
 TRANSACTION_PREFIX = "TX#"
 
+# 10M callbacks an hour with 3x bursts is about 8,333 writes a second, and all of them may
+# belong to one campaign (one correlation key) or to one day (one open key). A partition
+# takes 1,000 write units a second; kept under half of that, the load needs at least 17
+# shards. 32 leaves room for the 1-2 write units of a quarantined body and is still few
+# enough queries for a reader to run side by side.
+WRITE_SHARDS = 32
+CORRELATION_WORD = "CORR"
+OPEN_WORD = "OPEN"
+QUARANTINE_WORD = "QUARANTINE"
+
 EVENT_SORT_PREFIX = "EV#"
 CACHED_STATUS_SORT_KEY = "STATUS"
 
@@ -52,7 +76,7 @@ def transaction_key(transid: str) -> str:
 
 
 def strip_prefix(key: str) -> str:
-    """The value inside an index key such as ``DEST#918886661353``."""
+    """The value inside an index key such as ``DEST#918886661353`` or ``CORR.7#campaign``."""
     return key.split("#", 1)[1] if "#" in key else key
 
 
@@ -66,12 +90,37 @@ def destination_key(destination: str) -> str:
     return f"DEST#{normalise_destination(destination)}"
 
 
-def correlation_key(correlationid: str) -> str:
-    return f"CORR#{correlationid}"
+def shard_of(value: str) -> int:
+    """The write shard of a transid or request id: the same in every process and version.
+
+    Not ``hash()``, which Python salts per process.
+    """
+    digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % WRITE_SHARDS
 
 
-def open_key(day: str) -> str:
-    return f"OPEN#{day}"
+def _sharded(word: str, value: str, shard: int) -> str:
+    if not 0 <= shard < WRITE_SHARDS:
+        raise ValueError(f"shard {shard} is not in 0..{WRITE_SHARDS - 1}")
+    # Shard 0 is the spelling of the key before sharding: items stored then are found.
+    return f"{word}#{value}" if shard == 0 else f"{word}.{shard}#{value}"
+
+
+def correlation_key(correlationid: str, shard: int) -> str:
+    return _sharded(CORRELATION_WORD, correlationid, shard)
+
+
+def correlation_keys(correlationid: str) -> list[str]:
+    """Every shard's key of one correlation id, shard 0 first."""
+    return [correlation_key(correlationid, shard) for shard in range(WRITE_SHARDS)]
+
+
+def open_key(day: str, shard: int) -> str:
+    return _sharded(OPEN_WORD, day, shard)
+
+
+def open_keys(day: str) -> list[str]:
+    return [open_key(day, shard) for shard in range(WRITE_SHARDS)]
 
 
 def index_sort_key(occurred_at: datetime, transid: str) -> str:
@@ -82,8 +131,12 @@ def cache_key(transid: str) -> str:
     return f"CACHE#{transid}"
 
 
-def quarantine_key(day: str) -> str:
-    return f"QUARANTINE#{day}"
+def quarantine_key(day: str, shard: int) -> str:
+    return _sharded(QUARANTINE_WORD, day, shard)
+
+
+def quarantine_keys(day: str) -> list[str]:
+    return [quarantine_key(day, shard) for shard in range(WRITE_SHARDS)]
 
 
 def quarantine_sort_key(received_at: datetime, request_id: str) -> str:
