@@ -28,7 +28,8 @@ Assumptions, all stated here and in the report:
   replaces the final success. Each failure raises an alert at once (the pipe and queue
   delays are left out), and the alerts function is in storm mode for the whole window (a
   burst follows a stormy window), so each alert makes the ledger calls of a digest-bound
-  alert: ``get_alert``, ``count_alert``, ``add_to_digest``, ``claim_alert``. A ledger update
+  alert in a window known to be stormy: ``get_alert``, ``count_into_digest``,
+  ``claim_alert``. A ledger update
   costs ``LEDGER_UPDATE_UNITS`` (the window and alert items stay under 1 KB).
 - Campaigns: one correlation id per ``CAMPAIGN_MESSAGES`` messages. Conservative: during a
   burst the whole traffic is one campaign (the window holds far fewer messages than one
@@ -488,9 +489,8 @@ class CapacityModel:
         ledger = DynamoAlertLedger(self._recorder, "events")  # type: ignore[arg-type]
         window = StormWindow.containing(instant, self._storm_seconds)
         ledger.get_alert(event.transid, event.status)
-        ledger.count_alert(window)
         counter = digest_counter_name(event.channel, event.status, event.code)
-        ledger.add_to_digest(window, counter, event.transid)
+        ledger.count_into_digest(window, counter, event.transid)
         ledger.claim_alert(
             AlertRecord(event.transid, event.status, AlertMode.DIGEST, window), instant
         )
@@ -727,7 +727,7 @@ def report(result: CapacityResult, webhook: Webhook) -> str:
         f"{result.elapsed_seconds:,.1f} s. Every item comes from the layer's builders "
         "(`EventStore.event_item`, `EventStore.quarantine`, the alerts `DynamoAlertLedger`).",
         f"Messages per channel and their callbacks, from the seed callbacks: {mix}.",
-        f"{FAILURE_SHARE:.0%} of messages fail and alert (storm mode: get, count, digest, "
+        f"{FAILURE_SHARE:.0%} of messages fail and alert (storm mode: get, count into the digest, "
         f"claim per alert, {LEDGER_UPDATE_UNITS} WCU per ledger update); one correlation id per "
         f"{CAMPAIGN_MESSAGES:,} messages, so the whole burst is one campaign; "
         f"{TEST_DESTINATIONS} test numbers get {TEST_MESSAGES_PER_HOUR:,} SMS/hour each, every "

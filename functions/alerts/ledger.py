@@ -94,6 +94,11 @@ class AlertLedger(Protocol):
         """Count one digest-bound alert under ``counter`` and keep it as a possible example."""
         ...
 
+    def count_into_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
+        """:meth:`count_alert` and :meth:`add_to_digest` in one write, for a window already
+        known to be in a storm: the window's item takes one update per alert, not two."""
+        ...
+
     def uncount_alert(self, window: StormWindow, counter: str | None) -> None:
         """Undo :meth:`count_alert` (and :meth:`add_to_digest` when ``counter`` is given)."""
         ...
@@ -305,6 +310,31 @@ class DynamoAlertLedger:
                 "#example": example_slot(transid),
             },
             ExpressionAttributeValues={":one": _n(1), ":transid": _s(transid)},
+            ReturnValues="ALL_NEW",
+        )
+        item = answer["Attributes"]
+        return WindowCount(_int(item, "alerts"), item.get("chain_active", {}).get("BOOL", False))
+
+    def count_into_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
+        answer = self._call(
+            "update_item",
+            Key=self._window_key(window),
+            UpdateExpression=(
+                "ADD #alerts :one, #pending :one, #counter :one "
+                "SET #example = :transid, #expires = :expires"
+            ),
+            ExpressionAttributeNames={
+                "#alerts": "alerts",
+                "#pending": "pending",
+                "#counter": counter,
+                "#example": example_slot(transid),
+                "#expires": keys.TTL_ATTRIBUTE,
+            },
+            ExpressionAttributeValues={
+                ":one": _n(1),
+                ":transid": _s(transid),
+                ":expires": _expiry(window.end),
+            },
             ReturnValues="ALL_NEW",
         )
         item = answer["Attributes"]

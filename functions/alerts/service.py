@@ -165,11 +165,18 @@ class AlertService:
         """Count a first-seen alert in its window, decide its mode once, and record it."""
         now = self._clock()
         window = StormWindow.containing(now, self._storm.window_seconds)
-        count = self._ledger.count_alert(window)
         counter: str | None = None
-        if count.alerts > self._storm.threshold or self._follows_storm(window):
+        if self._stormy_windows.get(window) or self._follows_storm(window):
+            # Known to be a storm: counted and digested in one write, so the window's one
+            # item takes one update per alert, the most a storm puts on one partition.
             counter = digest_counter_name(event.channel, event.status, event.code)
-            count = self._ledger.add_to_digest(window, counter, event.transid)
+            count = self._ledger.count_into_digest(window, counter, event.transid)
+        else:
+            count = self._ledger.count_alert(window)
+            if count.alerts > self._storm.threshold:
+                self._remember_storm(window)
+                counter = digest_counter_name(event.channel, event.status, event.code)
+                count = self._ledger.add_to_digest(window, counter, event.transid)
         mode = AlertMode.SINGLE if counter is None else AlertMode.DIGEST
         record, created = self._ledger.claim_alert(
             AlertRecord(event.transid, event.status, mode, window), now
@@ -179,6 +186,13 @@ class AlertService:
             self._ledger.uncount_alert(window, counter)
             return record, False
         return record, count.chain_active
+
+    def _remember_storm(self, window: StormWindow) -> None:
+        """A window past its threshold stays past it: its count only grows (but for the rare
+        duplicate claim taken back), so later alerts here go straight to the digest."""
+        if len(self._stormy_windows) >= _STORM_MEMORY:
+            self._stormy_windows.clear()
+        self._stormy_windows[window] = True
 
     def _follows_storm(self, window: StormWindow) -> bool:
         previous = window.previous()

@@ -73,6 +73,26 @@ def test_a_window_counts_alerts_and_digest_lines(ledger: AlertLedger) -> None:
     assert ledger.get_window(WINDOW.previous()) is None
 
 
+def test_counting_into_the_digest_is_counting_then_digesting_in_one_write(
+    ledger: AlertLedger,
+) -> None:
+    ledger.count_alert(WINDOW)
+    counts = [ledger.count_into_digest(WINDOW, SMS, f"sms-{index}").alerts for index in range(3)]
+    ledger.count_into_digest(WINDOW, EMAIL, "mail-1")
+
+    state = ledger.get_window(WINDOW)
+
+    assert counts == [2, 3, 4]
+    assert state is not None
+    assert (state.alerts, state.pending) == (5, 4)
+    assert [(line.channel, line.code, line.count) for line in state.pending_lines] == [
+        (Channel.SMS, 7208, 3),
+        (Channel.EMAIL, 7520, 1),
+    ]
+    assert set(state.examples) <= {"sms-0", "sms-1", "sms-2", "mail-1"}
+    assert state.examples
+
+
 def test_the_marker_chain_starts_once_advances_in_order_and_restarts_after_its_end(
     ledger: AlertLedger,
 ) -> None:

@@ -97,6 +97,15 @@ class InMemoryAlertLedger:
         stored.examples[example_slot(transid)] = transid
         return WindowCount(stored.alerts, stored.chain_active)
 
+    def count_into_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
+        self.calls["count_into_digest"] += 1
+        stored = self._window(window)
+        stored.alerts += 1
+        stored.pending += 1
+        stored.counters[counter] = stored.counters.get(counter, 0) + 1
+        stored.examples[example_slot(transid)] = transid
+        return WindowCount(stored.alerts, stored.chain_active)
+
     def uncount_alert(self, window: StormWindow, counter: str | None) -> None:
         self.calls["uncount_alert"] += 1
         stored = self._window(window)

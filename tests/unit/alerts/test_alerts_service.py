@@ -269,6 +269,27 @@ def test_a_storm_becomes_one_digest_after_the_threshold(
     assert scheduler.markers == []  # the chain ended with the window
 
 
+def test_once_a_storm_is_known_each_alert_is_one_write_on_the_window(
+    make_service: ServiceFactory,
+    ledger: InMemoryAlertLedger,
+    scheduler: RecordingScheduler,
+    clock: FakeClock,
+    sns: RecordingTarget,
+) -> None:
+    # The window's item is one partition key: a storm must not spend two writes per alert.
+    service = make_service()  # threshold 3, window 300 s
+
+    _storm(service, 10)
+
+    # Alerts 1-4 count (the 4th crosses the threshold and is digested separately), 5-10 count
+    # and digest in one update each.
+    assert (ledger.calls["count_alert"], ledger.calls["add_to_digest"]) == (4, 1)
+    assert ledger.calls["count_into_digest"] == 6
+    _deliver_markers(service, scheduler, clock)
+    (digest,) = [notice for notice in sns.sent if isinstance(notice, Digest)]
+    assert (digest.alerts, digest.window_alerts) == (7, 10)
+
+
 def test_a_digest_counts_by_channel_status_and_code(
     make_service: ServiceFactory,
     scheduler: RecordingScheduler,
