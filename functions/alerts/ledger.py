@@ -288,53 +288,41 @@ class DynamoAlertLedger:
         }
 
     def count_alert(self, window: StormWindow) -> WindowCount:
-        answer = self._call(
-            "update_item",
-            Key=self._window_key(window),
-            UpdateExpression="ADD #alerts :one SET #expires = :expires",
-            ExpressionAttributeNames={"#alerts": "alerts", "#expires": keys.TTL_ATTRIBUTE},
-            ExpressionAttributeValues={":one": _n(1), ":expires": _expiry(window.end)},
-            ReturnValues="ALL_NEW",
-        )
-        item = answer["Attributes"]
-        return WindowCount(_int(item, "alerts"), item.get("chain_active", {}).get("BOOL", False))
+        return self._add_to_window(window, count=True)
 
     def add_to_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
-        answer = self._call(
-            "update_item",
-            Key=self._window_key(window),
-            UpdateExpression="ADD #pending :one, #counter :one SET #example = :transid",
-            ExpressionAttributeNames={
-                "#pending": "pending",
-                "#counter": counter,
-                "#example": example_slot(transid),
-            },
-            ExpressionAttributeValues={":one": _n(1), ":transid": _s(transid)},
-            ReturnValues="ALL_NEW",
-        )
-        item = answer["Attributes"]
-        return WindowCount(_int(item, "alerts"), item.get("chain_active", {}).get("BOOL", False))
+        return self._add_to_window(window, count=False, digest=(counter, transid))
 
     def count_into_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
+        return self._add_to_window(window, count=True, digest=(counter, transid))
+
+    def _add_to_window(
+        self, window: StormWindow, *, count: bool, digest: tuple[str, str] | None = None
+    ) -> WindowCount:
+        """One update of the window item: the alert counted (the item then lives as long as
+        its window), or digested under a counter with its transid as a possible example, or
+        both at once."""
+        added: list[str] = []
+        names: dict[str, str] = {}
+        values: AttributeMap = {":one": _n(1)}
+        setting: list[str] = []
+        if count:
+            added.append("#alerts :one")
+            names |= {"#alerts": "alerts", "#expires": keys.TTL_ATTRIBUTE}
+            setting.append("#expires = :expires")
+            values[":expires"] = _expiry(window.end)
+        if digest is not None:
+            counter, transid = digest
+            added += ["#pending :one", "#counter :one"]
+            names |= {"#pending": "pending", "#counter": counter, "#example": example_slot(transid)}
+            setting.append("#example = :transid")
+            values[":transid"] = _s(transid)
         answer = self._call(
             "update_item",
             Key=self._window_key(window),
-            UpdateExpression=(
-                "ADD #alerts :one, #pending :one, #counter :one "
-                "SET #example = :transid, #expires = :expires"
-            ),
-            ExpressionAttributeNames={
-                "#alerts": "alerts",
-                "#pending": "pending",
-                "#counter": counter,
-                "#example": example_slot(transid),
-                "#expires": keys.TTL_ATTRIBUTE,
-            },
-            ExpressionAttributeValues={
-                ":one": _n(1),
-                ":transid": _s(transid),
-                ":expires": _expiry(window.end),
-            },
+            UpdateExpression=f"ADD {', '.join(added)} SET {', '.join(setting)}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )
         item = answer["Attributes"]

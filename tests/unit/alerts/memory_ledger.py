@@ -85,25 +85,27 @@ class InMemoryAlertLedger:
 
     def count_alert(self, window: StormWindow) -> WindowCount:
         self.calls["count_alert"] += 1
-        stored = self._window(window)
-        stored.alerts += 1
-        return WindowCount(stored.alerts, stored.chain_active)
+        return self._add_to_window(window, count=True)
 
     def add_to_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
         self.calls["add_to_digest"] += 1
-        stored = self._window(window)
-        stored.pending += 1
-        stored.counters[counter] = stored.counters.get(counter, 0) + 1
-        stored.examples[example_slot(transid)] = transid
-        return WindowCount(stored.alerts, stored.chain_active)
+        return self._add_to_window(window, count=False, digest=(counter, transid))
 
     def count_into_digest(self, window: StormWindow, counter: str, transid: str) -> WindowCount:
         self.calls["count_into_digest"] += 1
+        return self._add_to_window(window, count=True, digest=(counter, transid))
+
+    def _add_to_window(
+        self, window: StormWindow, *, count: bool, digest: tuple[str, str] | None = None
+    ) -> WindowCount:
         stored = self._window(window)
-        stored.alerts += 1
-        stored.pending += 1
-        stored.counters[counter] = stored.counters.get(counter, 0) + 1
-        stored.examples[example_slot(transid)] = transid
+        if count:
+            stored.alerts += 1
+        if digest is not None:
+            counter, transid = digest
+            stored.pending += 1
+            stored.counters[counter] = stored.counters.get(counter, 0) + 1
+            stored.examples[example_slot(transid)] = transid
         return WindowCount(stored.alerts, stored.chain_active)
 
     def uncount_alert(self, window: StormWindow, counter: str | None) -> None:
