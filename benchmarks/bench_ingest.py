@@ -465,7 +465,7 @@ print(",".join(str(b - a) for a, b in zip(_marks, _marks[1:])))
 BREAKDOWN_STEPS = (
     "boto3, imported by the stub (the baseline's import)",
     "Powertools (its package loads Logger, Metrics, Tracer)",
-    "ingest.dependencies: pydantic, the layer's models, botocore errors, settings",
+    "ingest.dependencies: the layer's callback reader and storage, botocore errors, settings",
     "the rest of the handler: observability (Logger, Metrics), routes",
     "the DynamoDB client (the baseline's client)",
     "the secret: store client + first read",

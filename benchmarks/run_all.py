@@ -48,7 +48,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -399,7 +399,7 @@ def warm_ingest(sink: CountingSink) -> tuple[Pair, IngestLogBytes]:
     def logged_at(rate: float) -> int:
         table.items.clear()
         before = sink.bytes
-        sampled = wired(deployed.model_copy(update={"accepted_log_sample_rate": rate}))
+        sampled = wired(replace(deployed, accepted_log_sample_rate=rate))
         lambda_handler(event, context, dependencies=sampled)
         return sink.bytes - before
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from receipts.cold_start import long_lived_imports
 
-# Powertools, pydantic, botocore and the layer's models load here on a cold start: without
+# Powertools, botocore and the layer's modules load here on a cold start: without
 # the cycle collector scanning them as they load (receipts.cold_start). Here, around every
 # import, because the first collection that pays for boto3's objects falls wherever the
 # imports happen to be when it triggers.

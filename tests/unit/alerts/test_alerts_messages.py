@@ -23,7 +23,7 @@ BASE_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com"
 def _alert(sample: str, **changes: object) -> Alert:
     event = parse_callback((EVENTS_DIR / "callbacks" / f"{sample}.json").read_bytes())
     if changes:
-        event = event.model_copy(update=changes)
+        event = replace(event, **changes)  # type: ignore[arg-type]
     return messages.build_alert(StoredEvent(event, RECEIVED_AT, None), BASE_URL)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 
@@ -335,7 +336,7 @@ def test_the_mode_picks_the_authenticator(mode: str, expected: type) -> None:
 def test_mode_none_is_only_built_with_the_opt_in() -> None:
     allowed = _settings(CALLBACK_AUTH_MODE="none", ALLOW_UNAUTHENTICATED_CALLBACKS="true")
     # A settings object altered after validation must not let callbacks in unnoticed.
-    forced = allowed.model_copy(update={"allow_unauthenticated": False})
+    forced = dataclasses.replace(allowed, allow_unauthenticated=False)
 
     assert isinstance(build_authenticator(allowed, lambda: ()), NoAuthentication)
     with pytest.raises(ConfigurationError):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from tests.fresh_interpreter import output_of
 
 from ingest.errors import ConfigurationError
-from ingest.settings import AuthMode, get_settings, settings_from
+from ingest.settings import VARIABLES, AuthMode, IngestSettings, get_settings, settings_from
 from local_stack.template import load_template, resource
 
 BASE = {
@@ -64,10 +67,22 @@ def test_a_sample_rate_outside_0_to_1_is_refused_naming_the_variable(rate: str) 
 def test_every_variable_the_template_sets_is_read() -> None:
     # Given the variables exactly as template.yaml names them for the function
     variables = resource("IngestFunction")["Properties"]["Environment"]["Variables"]
-    readable = {field.alias for field in type(settings_from(BASE)).model_fields.values()}
 
     # Then every one but the Powertools service name is a setting
-    assert set(variables) - {"POWERTOOLS_SERVICE_NAME"} <= readable
+    assert set(variables) - {"POWERTOOLS_SERVICE_NAME"} <= set(VARIABLES)
+    assert len(VARIABLES) == len(set(VARIABLES)) == len(dataclasses.fields(IngestSettings))
+
+
+def test_reading_the_settings_never_imports_pydantic() -> None:
+    # pydantic would cost every cold start its import
+    output = output_of(
+        "import sys\n"
+        "from ingest.settings import settings_from\n"
+        "settings_from({'EVENTS_TABLE_NAME': 'events', 'CALLBACK_SECRET_REFERENCE': 'ssm:/s'})\n"
+        "print('pydantic loaded:', 'pydantic' in sys.modules)\n"
+    )
+
+    assert "pydantic loaded: False" in output, output
 
 
 def test_environment_strings_are_parsed() -> None:
@@ -115,6 +130,66 @@ def test_misconfiguration_names_the_variable_to_fix(
     assert refused.value.field == variable
     assert refused.value.status_code == 500
     assert refused.value.code == "configuration_error"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [("true", True), ("TRUE", True), ("1", True), ("yes", True), ("On", True), ("t", True),
+     ("y", True), ("false", False), ("False", False), ("0", False), ("no", False),
+     ("OFF", False), ("f", False), ("n", False)],
+)  # fmt: skip
+def test_a_boolean_takes_the_usual_spellings_in_any_case(spelling: str, expected: bool) -> None:
+    settings = settings_from({**BASE, STRIPS_WHITESPACE: spelling})
+
+    assert settings.signature_strips_whitespace is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2048", 2048), (" 2048 ", 2048), ("+2048", 2048), ("2_048", 2048), ("2048.0", 2048),
+     ("02048", 2048)],
+)  # fmt: skip
+def test_a_whole_number_may_have_spaces_a_sign_underscores_or_a_zero_fraction(
+    text: str, expected: int
+) -> None:
+    assert settings_from({**BASE, "MAX_CALLBACK_BYTES": text}).max_callback_bytes == expected
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"MAX_CALLBACK_BYTES": "6291457"}, "MAX_CALLBACK_BYTES: must be at most 6291456"),
+        ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS: must be at least 1"),
+        ({"RETENTION_DAYS": "2.5"}, "RETENTION_DAYS: must be a whole number"),
+        ({"ACCEPTED_LOG_SAMPLE_RATE": "nan"}, "ACCEPTED_LOG_SAMPLE_RATE: must be a finite number"),
+        ({"EVENTS_TABLE_NAME": "ab"}, "EVENTS_TABLE_NAME: must be at least 3 characters long"),
+        ({"CALLBACK_AUTH_MODE": "digest"},
+         "CALLBACK_AUTH_MODE: must be one of 'hub-signature', 'basic', 'api-key', 'none'"),
+        ({STRIPS_WHITESPACE: " true"}, f"{STRIPS_WHITESPACE}: must be true or false"),
+    ],
+)  # fmt: skip
+def test_the_message_names_the_variable_and_the_rule(
+    override: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings_from({**BASE, **override})
+
+    assert refused.value.message.startswith(message)
+
+
+def test_the_first_broken_variable_is_reported_before_the_rules_across_variables() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings_from(
+            {
+                "CALLBACK_AUTH_MODE": "none",  # without the opt-in: refused, but only later
+                "RETENTION_DAYS": "0",
+                "ACCEPTED_LOG_SAMPLE_RATE": "2",
+            }
+        )
+
+    # EVENTS_TABLE_NAME is missing, and comes before RETENTION_DAYS
+    assert refused.value.field == "EVENTS_TABLE_NAME"
+    assert refused.value.message == "EVENTS_TABLE_NAME: must be set"
 
 
 def test_a_missing_table_name_is_reported() -> None:
