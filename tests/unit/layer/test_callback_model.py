@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
@@ -192,3 +195,101 @@ def test_offset_timestamps_convert_to_utc() -> None:
         2016, 7, 20, 17, 13, 17, 908000, tzinfo=timezone(timedelta(hours=-5))
     )
     assert event.occurred_at.tzinfo is UTC
+
+
+def _nested(depth: int) -> bytes:
+    """A callback whose deepest value sits ``depth`` arrays and objects down."""
+    inner = "[" * (depth - 3) + "]" * (depth - 3)
+    return (
+        '{"deliveryInfoNotification": {"deliveryInfo": {"additional_info": '
+        + inner
+        + '}, "transid": "t"}}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # A lone surrogate half parses in Python but cannot be encoded for DynamoDB.
+        (body_with(destination="@").replace(b"@", b"\\ud800"), "invalid_json"),
+        (body_with(destination="@").replace(b"@", b"\\uDC00"), "invalid_json"),
+        # json.loads would guess UTF-16 from the bytes; the webhook reads UTF-8 only.
+        (body_with().decode().encode("utf-16"), "invalid_json"),
+        (b"\xef\xbb\xbf" + body_with(), "invalid_json"),
+        (_nested(202), "invalid_json"),
+        (b"[" * 100_000, "invalid_json"),
+    ],
+)
+def test_what_python_would_read_but_no_notification_holds_is_refused(
+    body: bytes, code: str
+) -> None:
+    with pytest.raises(NotificationValidationError) as raised:
+        parse_callback(body)
+    assert raised.value.code == code
+
+
+def test_a_surrogate_pair_and_the_deepest_accepted_body_are_read() -> None:
+    paired = parse_callback(body_with(destination="@").replace(b"@", b"\\ud83d\\ude00"))
+    assert paired.destination == "\U0001f600"
+    assert parse_callback(_nested(201)).transid == "t"
+
+
+@pytest.mark.parametrize(
+    ("code", "raw_code"),
+    [(7501, "7501"), (7501.0, "7501"), (1e-7, "0.0000001"), (0.5, "0.5"), (10**20, str(10**20))],
+)
+def test_a_numeric_code_is_kept_in_one_positional_spelling(code: Any, raw_code: str) -> None:
+    assert parse_callback(body_with(code=code)).raw_code == raw_code
+
+
+@pytest.mark.parametrize("value", [True, [], {}, ["7501"]])
+def test_text_fields_refuse_booleans_arrays_and_objects_naming_the_spelling_used(
+    value: Any,
+) -> None:
+    with pytest.raises(NotificationValidationError) as raised:
+        parse_callback(body_with(pushid=value))
+    assert raised.value.field == "deliveryInfoNotification.deliveryInfo.pushid"
+    assert raised.value.code == "invalid_shape"
+
+
+def test_the_first_spelling_present_wins_even_when_null() -> None:
+    event = parse_callback(body_with(deliveryChannel=None, channel="sms"))
+    assert event.raw_channel == ""
+
+
+_SPELLINGS = [
+    "deliveryInfoNotification", "deliveryInfo", "transid", "transId", "correlationid",
+    "deliveryChannel", "channel", "deliveryStatus", "status", "code", "timeStamp",
+    "destination", "pushId", "deviceid", "additional_info", "deliveryTransInfo", "subtid",
+]  # fmt: skip
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_SPELLINGS) | st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(payload=_JSON)
+def test_any_json_is_an_event_or_a_refusal_never_another_error(payload: Any) -> None:
+    body = json.dumps(payload).encode()
+    refusal: NotificationValidationError | None = None
+    try:
+        event = parse_callback(body)
+    except NotificationValidationError as refused:
+        refusal = refused
+    if refusal is not None:
+        assert refusal.code in {"invalid_json", "invalid_shape", "missing_field"}
+    else:
+        assert event.transid and event.transid == event.transid.strip()
+        assert event.raw_body == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=64))
+def test_any_bytes_are_an_event_or_a_refusal_never_another_error(body: bytes) -> None:
+    with contextlib.suppress(NotificationValidationError):
+        parse_callback(body)
