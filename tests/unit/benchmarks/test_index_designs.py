@@ -49,6 +49,14 @@ def test_a_head_item_costs_a_write_per_callback_and_its_entries_once() -> None:
     assert index_designs.transaction_head_item([submitted, delivered]) == 8
 
 
+def test_the_first_stored_event_alone_carries_the_keys() -> None:
+    submitted, delivered = _stored("01-sms-submitted", "02-sms-delivered")
+    # 2 event items + destination, correlation and in-progress entries of the submitted one.
+    assert index_designs.first_stored_event_carries_keys([submitted, delivered]) == 5
+    # Arriving first, the delivery carries the search keys and, being final, no in-progress.
+    assert index_designs.first_stored_event_carries_keys([delivered, submitted]) == 4
+
+
 def test_stream_built_pages_share_one_page_per_key_and_batch() -> None:
     submitted, delivered = _stored("01-sms-submitted", "02-sms-delivered")
     # 2 items + 2 destination entries; one correlation page holds both, one in-progress page.
