@@ -90,7 +90,7 @@ def _indexed(stored: list[Stored], indexes_of: Callable[[Stored], Iterable[str]]
         _entry_units(each.item, index)
         for each in stored
         for index in indexes_of(each)
-        if keys.INDEX_KEYS[index][0] in each.item
+        if _keyed(each, index)
     )
 
 

@@ -126,14 +126,17 @@ def _spelled(container: dict[str, Any], spellings: tuple[str, ...]) -> str | Non
     return None
 
 
-def _object(container: dict[str, Any], spellings: tuple[str, ...], parent: str) -> dict[str, Any]:
+def _object(
+    container: dict[str, Any], spellings: tuple[str, ...], parent: str
+) -> tuple[dict[str, Any], str]:
+    """The object and the prefix that names its fields in errors, as the body spelled it."""
     spelling = _spelled(container, spellings)
     if spelling is None:
         raise _missing(parent + spellings[0])
     value = container[spelling]
     if not isinstance(value, dict):
         raise _invalid(parent + spelling, "expected an object")
-    return value
+    return value, f"{parent}{spelling}."
 
 
 def _number_text(number: int | float) -> str:
@@ -234,10 +237,8 @@ def parse_callback(body: bytes | str) -> DeliveryEvent:
     payload = _json_body(raw_body)
     if not isinstance(payload, dict):
         raise NotificationValidationError("body is not a JSON object", code="invalid_shape")
-    notification = _object(payload, _NOTIFICATION, "")
-    prefix = f"{_spelled(payload, _NOTIFICATION)}."
-    info = _object(notification, _DELIVERY_INFO, prefix)
-    info_prefix = f"{prefix}{_spelled(notification, _DELIVERY_INFO)}."
+    notification, prefix = _object(payload, _NOTIFICATION, "")
+    info, info_prefix = _object(notification, _DELIVERY_INFO, prefix)
     raw_channel = _text(info, _CHANNEL, info_prefix)
     raw_status = _text(info, _STATUS, info_prefix)
     description = _text(info, _DESCRIPTION, info_prefix)
@@ -247,7 +248,7 @@ def parse_callback(body: bytes | str) -> DeliveryEvent:
     destination_type = _text(info, _DESTINATION_TYPE, info_prefix)
     for spellings in _CHECKED_ONLY:
         _text(info, spellings, info_prefix)
-    raw_transid = _transid(notification, prefix)
+    raw_transid, transid_path = _transid(notification, prefix)
     correlationid = _text(notification, _CORRELATIONID, prefix)
     callback_data = _text(notification, _CALLBACK_DATA, prefix)
     subtid = _text(notification, _SUBTID, prefix)
@@ -256,9 +257,8 @@ def parse_callback(body: bytes | str) -> DeliveryEvent:
     # Blank is checked once every field has its shape, so a body's first problem is named.
     transid = raw_transid.strip()
     if not transid:
-        path = prefix + (_spelled(notification, _TRANSID) or _TRANSID[0])
         raise NotificationValidationError(
-            f"field '{path}' is blank", field=path, code="missing_field"
+            f"field '{transid_path}' is blank", field=transid_path, code="missing_field"
         )
 
     channel = canonical_channel(raw_channel)
@@ -287,11 +287,12 @@ def parse_callback(body: bytes | str) -> DeliveryEvent:
     )
 
 
-def _transid(notification: dict[str, Any], prefix: str) -> str:
+def _transid(notification: dict[str, Any], prefix: str) -> tuple[str, str]:
+    """The transid as sent, length checked, and the path that names it in errors."""
     raw = _text(notification, _TRANSID, prefix, required=True)
     path = prefix + (_spelled(notification, _TRANSID) or _TRANSID[0])
     if not raw:
         raise _invalid(path, "expected at least 1 character")
     if len(raw) > _TRANSID_MAX_LENGTH:
         raise _invalid(path, f"expected at most {_TRANSID_MAX_LENGTH} characters")
-    return raw
+    return raw, path
