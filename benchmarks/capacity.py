@@ -357,6 +357,10 @@ class CapacityResult:
     alerts: int
     plans: list[ChannelPlan]
     elapsed_seconds: float
+    # The open index's in-progress entries of the window: each one's size, and how many
+    # transactions they name (the reconcile sweep reads each arrival minute's once).
+    open_entry_sizes: list[int] = field(default_factory=list)
+    open_transactions: int = 0
 
     @property
     def hottest_write(self) -> HotKey:
@@ -398,6 +402,8 @@ class CapacityModel:
             shape.name: PartitionLoad(shape.name) for shape in self._indexes
         }
         self.reads = {BASE_TABLE: PartitionLoad(BASE_TABLE)}
+        self._open_entry_sizes: list[int] = []
+        self._open_transactions: set[str] = set()
 
     # ---- rates ------------------------------------------------------------------------------
 
@@ -461,6 +467,9 @@ class CapacityModel:
                 self.writes[shape.name].add(
                     entry[shape.partition_attribute]["S"], write_units(item_size(entry))
                 )
+                if shape.name == keys.OPEN_INDEX:
+                    self._open_entry_sizes.append(item_size(entry))
+                    self._open_transactions.add(key)
 
     def _count_recorded(self) -> None:
         """The recording client's calls: puts sized as written, updates and reads as stated."""
@@ -597,6 +606,8 @@ class CapacityModel:
             alerts=self.alerts,
             plans=self._plans,
             elapsed_seconds=time.perf_counter() - started,
+            open_entry_sizes=self._open_entry_sizes,
+            open_transactions=len(self._open_transactions),
         )
 
 
@@ -680,7 +691,9 @@ def warning_line(result: CapacityResult) -> str | None:
     )
 
 
-def report(result: CapacityResult, webhook: Webhook) -> str:
+def report(result: CapacityResult, webhook: Webhook, sweep: Any = None) -> str:
+    """The Markdown report; ``sweep`` (``capacity_reconcile.SweepCapacity``) adds the
+    reconcile sweep's table and notes."""
     traffic = result.traffic
     lines = [
         f"Capacity model: {traffic.callbacks_per_hour:,} callbacks/hour, {traffic.burst:g}x "
@@ -742,6 +755,12 @@ def report(result: CapacityResult, webhook: Webhook) -> str:
         f"billed (measured {webhook.measured_ms:.2f} ms in `benchmarks/latest.md` + the stated "
         f"DynamoDB round trip). HTTP API throttle from {webhook.throttle_source}.",
     ]
+    if sweep is not None:
+        from capacity_reconcile import report_lines
+
+        sweep_rows, sweep_notes = report_lines(sweep, PARTITION_READ_LIMIT, PARTITION_WRITE_LIMIT)
+        lines += sweep_rows
+        notes += sweep_notes
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
 
 
@@ -763,7 +782,10 @@ def main(arguments: list[str] | None = None) -> int:
     traffic = Traffic(options.callbacks_per_hour, options.burst, options.seconds, options.seed)
     template = load_template()
     result = CapacityModel(traffic, template).run()
-    text = report(result, webhook_figures(template))
+    from capacity_reconcile import sweep_capacity
+
+    sweep = sweep_capacity(result, template, LATEST_BENCH_PATH)
+    text = report(result, webhook_figures(template), sweep)
     print(text)
     options.output.write_text(text, encoding="utf-8")
     if options.output == LATEST_PATH:

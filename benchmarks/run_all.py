@@ -19,6 +19,10 @@ deployed):
   must (``json.loads`` and one call on the same stubbed client), in alternating rounds.
 - Lookup: share of look-ups that reach the vendor on a Zipf-skewed workload (seeds 7, 8, 9),
   against a proxy without caches (every look-up reaches the vendor).
+- Reconcile: vendor calls per reconciled transaction, calls per transaction, the share
+  reconciled by the first ask and closed at the horizon, and the sweep's table reads per
+  transaction, for quiet transactions swept to the horizon on a simulated clock
+  (``bench_reconcile.py``, moto in-process), against the goal of 1.2 calls.
 - DynamoDB write units per new callback, from the stored items' sizes and the indexes they
   enter, against the one unit any write costs.
 - Cost per million callbacks (``cost_model.py``, prices in ``prices.toml``), from the
@@ -639,6 +643,10 @@ def main(arguments: list[str] | None = None) -> int:
             alerts = warm_alerts()
         with _step("lookup replay"):
             shares = vendor_shares()
+        with _step("reconcile sweep"):
+            from bench_reconcile import measure as measure_reconcile
+
+            reconcile = measure_reconcile()
         with _step("write units and cost"):
             units = write_units()
         with _step("capacity model"):
@@ -733,6 +741,10 @@ def main(arguments: list[str] | None = None) -> int:
                 f"{share:.3f}x",
             )
         )
+    from bench_reconcile import notes as reconcile_notes
+    from bench_reconcile import table_rows as reconcile_rows
+
+    rows.extend(Row(*row) for row in reconcile_rows(reconcile))
     rows.extend(
         [
             Row(
@@ -796,6 +808,7 @@ def main(arguments: list[str] | None = None) -> int:
             else "it ships no byte-code (no python3.13 at build time), so the "
             "without-byte-code cold starts are the deployed case."
         ),
+        reconcile_notes(reconcile),
     ]
     report = markdown(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
     print(report)

@@ -10,8 +10,17 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.model import Alert, Digest, DigestLine, Notice
+from alerts.origins import (
+    NO_RECEIPT_STATUS_LABEL,
+    horizon_hours,
+    hours_label,
+    no_receipt_intro,
+    no_receipt_meaning,
+    source_label,
+)
 from receipts.channels import Channel
 from receipts.codes.lookup import resolve_code
+from receipts.lifecycle import EventOrigin
 from receipts.masking import mask_destination, mask_text
 from receipts.storage.event_store import StoredEvent
 from receipts.timestamps import UNKNOWN_INSTANT, isoformat_millis
@@ -36,6 +45,8 @@ CHANNEL_LABELS: dict[Channel, str] = {
 }
 
 ALERT_EVENT_TYPE = "delivery.failed"
+# A closure at the horizon is no failure: receivers that act on failures must not mistake it.
+NO_RECEIPT_EVENT_TYPE = "delivery.no_final_receipt"
 DIGEST_EVENT_TYPE = "delivery.failed.digest"
 
 
@@ -50,7 +61,11 @@ def build_alert(stored: StoredEvent, lookup_base_url: str) -> Alert:
     event = stored.event
     info = resolve_code(event.code, event.channel, event.status)
     vendor_description = mask_text(event.description)
-    if info.known:
+    hours = horizon_hours(event)
+    if event.origin is EventOrigin.HORIZON:
+        # No code to explain: the closure's meaning is that none came.
+        code_message, code_description = "", no_receipt_meaning(hours)
+    elif info.known:
         code_message, code_description = info.message, info.description
     else:
         code_message, code_description = vendor_description or info.message, info.description
@@ -75,6 +90,8 @@ def build_alert(stored: StoredEvent, lookup_base_url: str) -> Alert:
         correlationid=event.correlationid,
         callback_data=callback_data,
         lookup_url=lookup_url(lookup_base_url, event.transid),
+        origin=event.origin,
+        horizon_hours=hours,
     )
 
 
@@ -88,6 +105,8 @@ def channel_label(channel: Channel, raw: str = "") -> str:
 
 
 def _status_label(alert: Alert) -> str:
+    if alert.is_no_final_receipt:
+        return NO_RECEIPT_STATUS_LABEL
     label = alert.status.value.replace("_", " ")
     if alert.raw_status and alert.raw_status.strip().lower() != label:
         return f'{label} (reported as "{alert.raw_status}")'
@@ -101,6 +120,8 @@ def _code_label(alert: Alert) -> str:
 
 
 def _line_label(line: DigestLine) -> str:
+    if line.is_no_final_receipt:
+        return f"{channel_label(line.channel)} / {NO_RECEIPT_STATUS_LABEL}"
     code = "no code" if line.code is None else str(line.code)
     meaning = resolve_code(line.code, line.channel, line.status)
     message = f" {meaning.message}" if meaning.known else ""
@@ -132,6 +153,7 @@ def _window_label(digest: Digest) -> str:
 def _facts(alert: Alert) -> list[tuple[str, str]]:
     """The alert's details in reading order, as (label, value) pairs."""
     meaning = alert.code_description or NONE_SHOWN
+    source = source_label(alert)
     return [
         ("Channel", channel_label(alert.channel, alert.raw_channel)),
         ("Destination", _destination_label(alert)),
@@ -139,6 +161,8 @@ def _facts(alert: Alert) -> list[tuple[str, str]]:
         ("Code", _code_label(alert)),
         ("Meaning", f"{meaning} [{alert.classification.value}]"),
         ("Time", _time_label(alert)),
+        # Callbacks show no source: their alerts read exactly as before reconciliation.
+        *([("Source", source)] if source else []),
         ("Transaction id", alert.transid),
         ("Correlation id", alert.correlationid or NONE_SHOWN),
         ("Callback data", alert.callback_data or NONE_SHOWN),
@@ -154,6 +178,8 @@ def subject(notice: Notice) -> str:
     """A one-line summary that fits an SNS subject (ASCII, at most 100 characters)."""
     if isinstance(notice, Digest):
         text = f"Delivery failure storm: {notice.alerts:,} failures, {_window_label(notice)}"
+    elif notice.is_no_final_receipt:
+        text = _no_receipt_subject(notice)
     else:
         channel = channel_label(notice.channel, notice.raw_channel)
         status = notice.status.value.replace("_", " ")
@@ -164,12 +190,24 @@ def subject(notice: Notice) -> str:
     return line
 
 
+def _no_receipt_subject(alert: Alert) -> str:
+    channel = channel_label(alert.channel, alert.raw_channel)
+    to = f" to {alert.destination}" if alert.destination else ""
+    after = f" after {hours_label(alert.horizon_hours)} h" if alert.horizon_hours else ""
+    return f"No final receipt: {channel}{to}{after}"
+
+
 def text(notice: Notice) -> str:
     """The plain-text body (SNS email and SMS subscribers read this)."""
     if isinstance(notice, Digest):
         return _digest_text(notice)
     width = max(len(label) for label, _ in _facts(notice)) + 2
-    lines = ["A message could not be delivered.", ""]
+    intro = (
+        no_receipt_intro(notice.horizon_hours)
+        if notice.is_no_final_receipt
+        else "A message could not be delivered."
+    )
+    lines = [intro, ""]
     lines += [f"{label + ':':<{width}} {value}" for label, value in _facts(notice)]
     if notice.lookup_url:
         lines += ["", f"Look it up: {notice.lookup_url}"]
@@ -201,6 +239,9 @@ def sns_attributes(notice: Notice) -> dict[str, str]:
     attributes = {"kind": "alert", "channel": notice.channel.value, "status": notice.status.value}
     if notice.code is not None:
         attributes["code"] = str(notice.code)
+    if notice.origin is not EventOrigin.CALLBACK:
+        # Absent means a callback, as in the table: subscribers' filters on callbacks stand.
+        attributes["origin"] = notice.origin.value
     return attributes
 
 
@@ -275,6 +316,11 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
 # ---- Microsoft Teams --------------------------------------------------------------------
 
 
+def _teams_color(notice: Notice) -> str:
+    # A closure without a receipt is a warning: nothing is known to have failed.
+    return "Warning" if isinstance(notice, Alert) and notice.is_no_final_receipt else "Attention"
+
+
 def teams_payload(notice: Notice) -> dict[str, Any]:
     """An Adaptive Card in the message envelope Teams workflows and connectors accept."""
     body: list[dict[str, Any]] = [
@@ -282,7 +328,7 @@ def teams_payload(notice: Notice) -> dict[str, Any]:
             "type": "TextBlock",
             "size": "Medium",
             "weight": "Bolder",
-            "color": "Attention",
+            "color": _teams_color(notice),
             "wrap": True,
             "text": subject(notice),
         }
@@ -376,40 +422,50 @@ def webhook_event(notice: Notice) -> dict[str, Any]:
                 "sequence": notice.sequence,
                 "alerts": notice.alerts,
                 "windowAlerts": notice.window_alerts,
-                "byChannelAndCode": [
-                    {
-                        "channel": line.channel.value,
-                        "status": line.status.value,
-                        "code": line.code,
-                        "count": line.count,
-                    }
-                    for line in notice.lines
-                ],
+                "byChannelAndCode": [_webhook_line(line) for line in notice.lines],
                 "examples": [
                     {"transid": example.transid, "lookupUrl": example.lookup_url}
                     for example in notice.examples
                 ],
             },
         }
-    return {
-        "type": ALERT_EVENT_TYPE,
-        "timestamp": isoformat_millis(notice.received_at),
-        "data": {
-            "transid": notice.transid,
-            "channel": notice.channel.value,
-            "deliveryChannel": notice.raw_channel,
-            "status": notice.status.value,
-            "deliveryStatus": notice.raw_status,
-            "code": notice.code,
-            "codeMessage": notice.code_message,
-            "codeDescription": notice.code_description,
-            "classification": notice.classification.value,
-            "destination": notice.destination,
-            "destinationType": notice.destination_type,
-            "occurredAt": isoformat_millis(notice.occurred_at) if notice.occurred_at else None,
-            "receivedAt": isoformat_millis(notice.received_at),
-            "correlationid": notice.correlationid,
-            "callbackData": notice.callback_data,
-            "lookupUrl": notice.lookup_url,
-        },
+    data: dict[str, Any] = {
+        "transid": notice.transid,
+        "channel": notice.channel.value,
+        "deliveryChannel": notice.raw_channel,
+        "status": notice.status.value,
+        "deliveryStatus": notice.raw_status,
+        "code": notice.code,
+        "codeMessage": notice.code_message,
+        "codeDescription": notice.code_description,
+        "classification": notice.classification.value,
+        "destination": notice.destination,
+        "destinationType": notice.destination_type,
+        "occurredAt": isoformat_millis(notice.occurred_at) if notice.occurred_at else None,
+        "receivedAt": isoformat_millis(notice.received_at),
+        "correlationid": notice.correlationid,
+        "callbackData": notice.callback_data,
+        "lookupUrl": notice.lookup_url,
     }
+    if notice.origin is not EventOrigin.CALLBACK:
+        # Absent means a callback, as in the table: a callback's event keeps its bytes.
+        data["origin"] = notice.origin.value
+    if notice.is_no_final_receipt:
+        data["horizonHours"] = notice.horizon_hours
+    return {
+        "type": NO_RECEIPT_EVENT_TYPE if notice.is_no_final_receipt else ALERT_EVENT_TYPE,
+        "timestamp": isoformat_millis(notice.received_at),
+        "data": data,
+    }
+
+
+def _webhook_line(line: DigestLine) -> dict[str, Any]:
+    counted: dict[str, Any] = {
+        "channel": line.channel.value,
+        "status": line.status.value,
+        "code": line.code,
+        "count": line.count,
+    }
+    if line.is_no_final_receipt:
+        counted["origin"] = EventOrigin.HORIZON.value
+    return counted

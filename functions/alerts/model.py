@@ -12,7 +12,7 @@ from typing import Any
 from alerts.errors import AlertMessageError
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
-from receipts.lifecycle import DeliveryStatus
+from receipts.lifecycle import DeliveryStatus, EventOrigin
 from receipts.timestamps import isoformat_millis
 
 
@@ -76,6 +76,13 @@ class DigestLine:
     @property
     def counter_name(self) -> str:
         return digest_counter_name(self.channel, self.status, self.code)
+
+    @property
+    def is_no_final_receipt(self) -> bool:
+        """Whether the line counts horizon closures. Counters keep no origin, but only a
+        closure alerts with status ``unknown``: the rules let ``unknown`` through for it
+        alone, and the settings refuse ``unknown`` as an alert status."""
+        return self.status is DeliveryStatus.UNKNOWN
 
 
 COUNTER_PREFIX = "c#"
@@ -182,7 +189,8 @@ class DigestMarker:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One failed delivery, ready to be told to a person (destination already masked)."""
+    """One failed delivery, or one closed without a final receipt, ready to be told to a
+    person (destination already masked)."""
 
     transid: str
     status: DeliveryStatus
@@ -201,6 +209,15 @@ class Alert:
     correlationid: str
     callback_data: str
     lookup_url: str
+    # Where the event came from: a callback, the reconcile sweep's status-API answer (the
+    # callbacks never came), or the sweep's closure at the horizon (no final receipt).
+    origin: EventOrigin = EventOrigin.CALLBACK
+    # How long the sweep waited before a horizon closure; None for the other origins.
+    horizon_hours: float | None = None
+
+    @property
+    def is_no_final_receipt(self) -> bool:
+        return self.origin is EventOrigin.HORIZON
 
     @property
     def message_id(self) -> str:

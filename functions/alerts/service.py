@@ -47,7 +47,7 @@ from alerts.scheduler import MAX_DELAY_SECONDS, DigestScheduler
 from alerts.settings import AlertSettings
 from alerts.targets import AlertTarget
 from receipts.channels import Channel
-from receipts.lifecycle import DeliveryStatus
+from receipts.lifecycle import DeliveryStatus, EventOrigin
 from receipts.models.callback import DeliveryEvent
 from receipts.storage.alert_records import stored_event_from_pipe_message
 from receipts.storage.event_store import StoredEvent
@@ -81,9 +81,15 @@ class AlertRules:
         return cls(settings.alert_statuses, settings.alert_channels, settings.alert_codes)
 
     def wants(self, event: DeliveryEvent) -> bool:
+        channel_wanted = not self.channels or event.channel in self.channels
+        if event.origin is EventOrigin.HORIZON:
+            # The stack's AlertOnNoReceipt already chose to alert on closures (only then is
+            # one flagged for the pipe). Statuses and codes pick among reported failures;
+            # a closure reports neither (its status is "unknown", it has no code).
+            return channel_wanted
         return (
             event.status in self.statuses
-            and (not self.channels or event.channel in self.channels)
+            and channel_wanted
             and (not self.codes or event.code in self.codes)
         )
 

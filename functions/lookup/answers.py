@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lookup.errors import VendorRejectedError
 from lookup.schemas import (
     AnswerSource,
     CodeMeaning,
@@ -25,12 +24,13 @@ from lookup.schemas import (
 )
 from receipts.channels import Channel
 from receipts.codes import classify, resolve_code
-from receipts.lifecycle import DeliveryStatus, current_event
+from receipts.lifecycle import DeliveryStatus, EventOrigin, current_event, is_final_event
 from receipts.models.callback import DeliveryEvent
 from receipts.models.status_api import VendorTransaction
 from receipts.storage import SearchPage, StoredEvent
 from receipts.storage.event_store import CachedAnswer, SearchMatch
 from receipts.timestamps import UNKNOWN_INSTANT, format_rfc1123
+from receipts.vendor import VendorRejectedError
 
 # The status API's own words (its documented list: sent, queued, delivered, read, failed,
 # expired, answered, rejected, busy, others, no answer). Statuses it has no word for map to
@@ -77,9 +77,20 @@ def vendor_channel_word(event: DeliveryEvent) -> str:
 
 
 def final_event(events: Iterable[StoredEvent]) -> DeliveryEvent | None:
-    """The current event when it is final, else None."""
+    """The current event when its status is final, else None.
+
+    A closure at the reconcile horizon does not count: it is this product's conclusion
+    ("no final receipt"), not the vendor's word, so the vendor-shaped answer still asks the
+    vendor for such a transaction rather than invent a status the vendor never gave.
+    """
     winner = current_event(stored.event for stored in events)
     return winner if winner is not None and winner.status.is_final else None
+
+
+def settled_event(events: Iterable[StoredEvent]) -> DeliveryEvent | None:
+    """The current event when it settles the transaction (a final status, or the horizon)."""
+    winner = current_event(stored.event for stored in events)
+    return winner if winner is not None and is_final_event(winner) else None
 
 
 def _known_instants(events: Sequence[StoredEvent]) -> list[datetime]:
@@ -175,6 +186,7 @@ def timeline(events: Iterable[StoredEvent]) -> list[TimelineEntry]:
             classification=stored.event.classification,
             occurred_at=stored.event.occurred_at,
             received_at=stored.received_at,
+            origin=stored.event.origin,
         )
         for stored in ordered
     ]
@@ -205,7 +217,7 @@ def callbacks_view(
         transactionid=transid,
         status=winner.status,
         raw_status=winner.raw_status,
-        final=winner.status.is_final,
+        final=is_final_event(winner),
         classification=winner.classification,
         code=code_meaning(winner.code, winner.channel, winner.status),
         channel=winner.channel,
@@ -287,6 +299,13 @@ class _MatchEvent:
     @property
     def raw_status(self) -> str:
         return self.match.status.value
+
+    @property
+    def origin(self) -> EventOrigin:
+        # The search indexes do not project the origin, so as far as a search knows every
+        # match is a callback: a horizon closure ranks as its status (unknown), and the
+        # page's status is then the last in-progress one. The transaction's view says more.
+        return EventOrigin.CALLBACK
 
 
 def search_page_view(page: SearchPage, *, limit: int) -> SearchPageView:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,6 +29,8 @@ from lookup.schemas import (
     TRANSACTION_ID_PATTERN,
     AnswerSource,
     ErrorBody,
+    ReconcileAnswer,
+    ReconcileRequest,
     SearchPageView,
     TransactionView,
     VendorRouteErrorBody,
@@ -37,6 +39,7 @@ from lookup.schemas import (
 from lookup.service import StatusAnswer
 from lookup.telemetry import ensure_metrics_namespace, logger, metrics
 from lookup.wiring import LookupDependencies
+from receipts.storage import StoreUnavailableError
 
 API_TITLE = "imiconnect-receipts lookup"
 API_VERSION = "1.0.0"
@@ -349,6 +352,44 @@ def search(
     )
     metrics.add_metric(name="Searches", unit="Count", value=1)
     return page
+
+
+@router.post(
+    "/v1/reconcile",
+    summary="Register transactions for reconciliation with the vendor's status API",
+    description=(
+        "Name up to 1000 transaction ids (the send API's) whose final status you need even"
+        " if no callback ever brings it. An id with stored events, or already registered,"
+        " is known: it is followed already. Any other id is watched: the vendor's status"
+        " API is asked about it from RECONCILE_AFTER_MINUTES on, and at the horizon"
+        " (watching_until) one still without a final status is closed with status unknown"
+        " (origin horizon in its timeline). Malformed ids are refused one by one; the others"
+        " are registered. Sending the same ids again is safe."
+    ),
+    operation_id="registerForReconciliation",
+    tags=["transactions"],
+    security=_KEYED,
+    responses={
+        200: _success("How many ids are new, known or refused, and why each refused one was."),
+        400: _error("The body is not a JSON object with 1 to 1000 string ids in transactionids."),
+        401: _COMMON_ERRORS[401],
+        503: _COMMON_ERRORS[503],
+    },
+    middlewares=[require_api_key],
+)
+def reconcile(request: Annotated[ReconcileRequest, Body()]) -> ReconcileAnswer:
+    registrar = _dependencies(router).registrar
+    if registrar is None:
+        raise StoreUnavailableError("this process has no watch store to register ids in")
+    answer = registrar.register(request.transactionids, router.context["deadline"])
+    metrics.add_metric(name="ReconcileRegistered", unit="Count", value=answer.new)
+    metrics.add_metric(name="ReconcileRefused", unit="Count", value=answer.refused)
+    # Counts only: the ids themselves are the caller's business.
+    logger.info(
+        "registered for reconciliation",
+        extra={"new": answer.new, "known": answer.known, "refused": answer.refused},
+    )
+    return answer
 
 
 @router.get(

@@ -12,12 +12,20 @@ from dataclasses import dataclass, replace
 from receipts.codes import resolve_code
 from receipts.storage import StoreUnavailableError
 from receipts.storage.event_store import InvalidCursorError
+from receipts.vendor import (
+    NO_RESULTS_CODE,
+    OTHER_SERVICE_CODE,
+    RATE_LIMIT_CODE,
+    NotAPathSegmentError,
+    ServiceKeyUnavailableError,
+    VendorError,
+    VendorFailedError,
+    VendorRejectedError,
+    VendorUnreachableError,
+)
 
 # Vendor codes whose meaning the caller gets in words of its own (the rest use the table).
 SERVICE_KEY_CODES = frozenset({7001, 7002})
-NO_RESULTS_CODE = 7600
-OTHER_SERVICE_CODE = 7601
-RATE_LIMIT_CODE = 7302
 INVALID_TRANSACTION_ID_MESSAGE = (
     "A transaction id is 1 to 128 characters of letters, digits and _ . : -, and not only dots."
 )
@@ -26,7 +34,12 @@ DEFAULT_RETRY_AFTER_SECONDS = 5
 
 
 class LookupRequestError(Exception):
-    """Base of every failure the lookup reports to its caller."""
+    """Base of the lookup's own failures.
+
+    The vendor's (:class:`receipts.vendor.VendorError`) and an id the status URL refuses
+    (:class:`receipts.vendor.NotAPathSegmentError`) come from the shared layer: they are no
+    subclasses, so whoever answers every lookup failure catches :data:`REPORTED_ERRORS`.
+    """
 
 
 class UnauthorizedError(LookupRequestError):
@@ -51,51 +64,14 @@ class TransactionNotFoundError(LookupRequestError):
     """Neither the stored callbacks nor the vendor know the transaction."""
 
 
-class VendorError(LookupRequestError):
-    """The vendor's status API did not give a usable answer."""
-
-    def __init__(self, detail: str, *, attempts: int = 1) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.attempts = attempts
-
-
-class VendorUnreachableError(VendorError):
-    """Timeouts or connection failures on every attempt, or the time budget ran out."""
-
-
-class VendorFailedError(VendorError):
-    """The vendor answered, but with a server error or something that is not an answer."""
-
-    def __init__(self, detail: str, *, attempts: int = 1, http_status: int | None = None):
-        super().__init__(detail, attempts=attempts)
-        self.http_status = http_status
-
-
-class ServiceKeyUnavailableError(VendorError):
-    """The proxy's own service key could not be read from its secret store."""
-
-
-class VendorRejectedError(VendorError):
-    """The vendor answered with one of its error codes (``{"code", "description"}``)."""
-
-    def __init__(
-        self,
-        vendor_code: str,
-        description: str,
-        *,
-        attempts: int = 1,
-        retry_after_seconds: int | None = None,
-    ) -> None:
-        super().__init__(f"vendor code {vendor_code}: {description}", attempts=attempts)
-        self.vendor_code = vendor_code
-        self.description = description
-        self.retry_after_seconds = retry_after_seconds
-
-    @property
-    def numeric_code(self) -> int | None:
-        stripped = self.vendor_code.strip()
-        return int(stripped) if stripped.isdigit() else None
+# Everything :func:`describe` knows, for an ``except`` or an exception handler to catch.
+REPORTED_ERRORS: tuple[type[Exception], ...] = (
+    LookupRequestError,
+    VendorError,
+    NotAPathSegmentError,
+    StoreUnavailableError,
+    InvalidCursorError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +151,7 @@ def describe(error: Exception) -> Problem | None:
         return Problem(401, "unauthorized", message)
     if isinstance(error, AuthenticationUnavailableError):
         return Problem(503, "authentication_unavailable", "API keys cannot be checked right now.")
-    if isinstance(error, InvalidTransactionIdError):
+    if isinstance(error, InvalidTransactionIdError | NotAPathSegmentError):
         return Problem(400, "invalid_transaction_id", INVALID_TRANSACTION_ID_MESSAGE)
     if isinstance(error, InvalidSearchError):
         return Problem(400, "invalid_search", str(error))

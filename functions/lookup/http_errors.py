@@ -9,19 +9,19 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
     RequestValidationError,
     ResponseValidationError,
 )
 
 from lookup.errors import (
     INVALID_TRANSACTION_ID_MESSAGE,
+    REPORTED_ERRORS,
     LookupRequestError,
     Problem,
     describe,
 )
 from lookup.telemetry import logger, metrics
-from receipts.storage import StoreUnavailableError
-from receipts.storage.event_store import InvalidCursorError
 
 # Called before a validation error is answered, so that an unauthenticated caller gets 401
 # whatever else is wrong with the request (Powertools validates before any middleware runs).
@@ -89,11 +89,12 @@ def register_error_handlers(
             metrics.add_metric(name="RefusedLookups", unit="Count", value=1)
         return problem_response(problem, vendor_route=is_vendor_route(resolver))
 
-    resolver.exception_handler([LookupRequestError, StoreUnavailableError, InvalidCursorError])(
-        known_failure
-    )
+    # The vendor's failures are the shared layer's, not LookupRequestErrors: listed too.
+    resolver.exception_handler(list(REPORTED_ERRORS))(known_failure)
 
-    def invalid_request(error: RequestValidationError) -> Response[Any]:
+    def invalid_request(
+        error: RequestValidationError | RequestUnsupportedContentType | UnicodeDecodeError,
+    ) -> Response[Any]:
         try:
             # A path trick is refused as such first, with or without a key (the route's
             # middleware never runs when the id already fails the route's pattern).
@@ -102,7 +103,17 @@ def register_error_handlers(
         except LookupRequestError as failure:
             return known_failure(failure)
         metrics.add_metric(name="RefusedLookups", unit="Count", value=1)
-        return problem_response(_validation_problem(error), vendor_route=is_vendor_route(resolver))
+        if isinstance(error, RequestUnsupportedContentType):
+            # A body that is neither JSON nor a form (text/plain, say): bad input like any
+            # other, not the unhandled failure Powertools would otherwise make of it.
+            problem = Problem(400, "invalid_request", "The body must be JSON (application/json).")
+        elif isinstance(error, UnicodeDecodeError):
+            # Powertools decodes the body as UTF-8 before validating it: bytes that are not
+            # UTF-8 are bad input, not the unhandled failure they would otherwise be.
+            problem = Problem(400, "invalid_request", "The body must be JSON in UTF-8.")
+        else:
+            problem = _validation_problem(error)
+        return problem_response(problem, vendor_route=is_vendor_route(resolver))
 
     def invalid_response(error: ResponseValidationError) -> Response[Any]:
         logger.error("answer does not match its documented shape", extra={"errors": error.errors()})
@@ -123,5 +134,7 @@ def register_error_handlers(
         return problem_response(Problem(404, "no_such_route", "No route matches this path."))
 
     resolver.not_found(no_route)
-    resolver.exception_handler(RequestValidationError)(invalid_request)
+    resolver.exception_handler(
+        [RequestValidationError, RequestUnsupportedContentType, UnicodeDecodeError]
+    )(invalid_request)
     resolver.exception_handler(ResponseValidationError)(invalid_response)

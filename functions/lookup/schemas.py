@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
-from receipts.lifecycle import DeliveryStatus
+from receipts.lifecycle import DeliveryStatus, EventOrigin
 from receipts.timestamps import isoformat_millis
 
 # The vendor uses UUIDs with optional ``_digits`` suffixes (one per device of a fan-out);
@@ -19,11 +20,19 @@ from receipts.timestamps import isoformat_millis
 # away, so such an id would reach another path of the vendor's.
 TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$"
 TRANSACTION_ID_MAX_LENGTH = 128
+# The vendor's batch size: one POST /v1/reconcile names at most this many transactions.
+RECONCILE_BATCH_LIMIT = 1000
+_TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
 
 Instant = Annotated[datetime, PlainSerializer(isoformat_millis, return_type=str)]
 # The vendor's scalars: strings in every documented sample, numbers tolerated so that an
 # answer passes through exactly as the vendor sent it.
 VendorScalar = str | int | float | bool | None
+
+
+def is_transaction_id(value: str) -> bool:
+    """The rule the transaction routes' path parameter follows, for ids that come in a body."""
+    return len(value) <= TRANSACTION_ID_MAX_LENGTH and _TRANSACTION_ID.match(value) is not None
 
 
 class AnswerSource(StrEnum):
@@ -69,6 +78,11 @@ class TimelineEntry(BaseModel):
     classification: Classification
     occurred_at: Instant
     received_at: Instant
+    origin: EventOrigin = Field(
+        description="Who told it: the vendor's callback, the status API when the reconcile"
+        " sweep asked it, or the horizon (the sweep's own conclusion: no final receipt came"
+        " in time, status unknown)."
+    )
 
 
 class UpstreamProblem(BaseModel):
@@ -81,7 +95,10 @@ class TransactionView(BaseModel):
     transactionid: str
     status: DeliveryStatus
     raw_status: str
-    final: bool
+    final: bool = Field(
+        description="True once nothing more is expected: a final status, or a closure at the"
+        " reconcile horizon (then status is unknown)."
+    )
     classification: Classification
     code: CodeMeaning | None
     channel: Channel
@@ -99,7 +116,10 @@ class TransactionView(BaseModel):
     upstream_error: UpstreamProblem | None = Field(
         None, description="Why the vendor could not be asked, when it could not."
     )
-    timeline: list[TimelineEntry] = Field(description="Every stored callback, in time order.")
+    timeline: list[TimelineEntry] = Field(
+        description="Every stored event (callbacks, and what the reconcile sweep learned),"
+        " in time order."
+    )
 
 
 class SearchEvent(BaseModel):
@@ -128,6 +148,41 @@ class SearchPageView(BaseModel):
         description="Pass as ?next= for the following page; null on the last page."
     )
     limit: int
+
+
+class ReconcileRequest(BaseModel):
+    transactionids: list[str] = Field(
+        min_length=1,
+        max_length=RECONCILE_BATCH_LIMIT,
+        description="Transaction ids the send API returned. A malformed id is refused on its"
+        " own (see refusals); the others are registered. Repeats count once.",
+    )
+
+
+class ReconcileRefusal(BaseModel):
+    transactionid: str
+    reason: str
+
+
+class ReconcileAnswer(BaseModel):
+    new: int = Field(
+        ge=0,
+        description="Ids without a final status that were not watched: now watched until"
+        " watching_until.",
+    )
+    known: int = Field(
+        ge=0,
+        description="Ids with a final status stored, or already watched: nothing left to do.",
+    )
+    refused: int = Field(ge=0, description="Ids not registered: the length of refusals.")
+    refusals: list[ReconcileRefusal] = Field(
+        description="Each id not registered and why: malformed (fix it), or left for lack of"
+        " time in this request (send it again)."
+    )
+    watching_until: Instant | None = Field(
+        description="When the reconcile sweep stops asking about the new ids and closes those"
+        " still without a final status; null when none is new."
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -33,33 +33,35 @@ from typing import Protocol, TypeVar
 from lookup.answers import (
     answer_is_final,
     callbacks_view,
-    final_event,
     is_not_found,
     not_found_answer,
     not_found_error,
     search_page_view,
+    settled_event,
     vendor_answer_from_callbacks,
     vendor_view,
 )
-from lookup.deadline import Deadline
 from lookup.errors import (
-    NO_RESULTS_CODE,
     InvalidSearchError,
     Problem,
     TransactionNotFoundError,
-    VendorError,
-    VendorFailedError,
-    VendorRejectedError,
     describe,
 )
 from lookup.memory_cache import CacheEntry, MemoryCache
 from lookup.schemas import AnswerSource, SearchPageView, TransactionView, UpstreamProblem
 from lookup.telemetry import logger
+from receipts.deadline import Deadline
 from receipts.errors import NotificationValidationError
 from receipts.lifecycle import current_event
 from receipts.models.status_api import VendorTransaction, parse_status_response
 from receipts.storage import SearchPage, StoredEvent, StoreUnavailableError
 from receipts.storage.event_store import CachedAnswer
+from receipts.vendor import (
+    NO_RESULTS_CODE,
+    VendorError,
+    VendorFailedError,
+    VendorRejectedError,
+)
 
 Clock = Callable[[], datetime]
 Result = TypeVar("Result")
@@ -78,6 +80,8 @@ class LookupStore(Protocol):
     """What the lookup needs of the events table (:class:`receipts.storage.EventStore`)."""
 
     def list_events(self, transid: str) -> list[StoredEvent]: ...
+
+    def has_final_event(self, transid: str) -> bool: ...
 
     def search(
         self,
@@ -210,7 +214,10 @@ class LookupService:
         deadline = deadline or Deadline.unbounded()
         # The timeline is the point of this route: without the table there is no answer.
         events = self._in_time(deadline, lambda: self._store.list_events(transid))
-        if final_event(events) is not None:
+        # Unlike the vendor-shaped answer, this view may stand on a horizon closure: it says
+        # so (origin "horizon", status unknown), and the sweep already asked the vendor until
+        # the horizon, so asking again on every view would only spend its rate limit.
+        if settled_event(events) is not None:
             return callbacks_view(transid, events, now=self._clock())
         try:
             answer = self._answer_without_callbacks(transid, deadline, has_callbacks=bool(events))

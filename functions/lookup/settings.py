@@ -11,16 +11,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
 from typing import Self
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from receipts.secret_values import SECRETS_MANAGER_PREFIX, SSM_PREFIX
+from receipts.settings_rules import (
+    SECRET_REFERENCE_PATTERN,
+    check_vendor_base_url,
+    first_problem,
+)
 
-# Plain HTTP is only for a vendor simulator on this machine; anything else must be HTTPS so
-# the service key never crosses a network in clear.
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_SECRET_REFERENCE = rf"^({SSM_PREFIX}|{SECRETS_MANAGER_PREFIX})\S+$"
 # Reaching DynamoDB takes milliseconds; a dead endpoint should not eat the read timeout.
 TABLE_CONNECT_CEILING_SECONDS = 0.5
 
@@ -43,10 +42,10 @@ class LookupSettings(BaseModel):
     # integration timeout and the function's own 25 s.
     vendor_budget_seconds: float = Field(12.0, alias="VENDOR_BUDGET_SECONDS", gt=0, le=20)
     vendor_service_key_reference: str = Field(
-        alias="VENDOR_SERVICE_KEY_REFERENCE", pattern=_SECRET_REFERENCE
+        alias="VENDOR_SERVICE_KEY_REFERENCE", pattern=SECRET_REFERENCE_PATTERN
     )
     lookup_api_keys_reference: str = Field(
-        alias="LOOKUP_API_KEYS_REFERENCE", pattern=_SECRET_REFERENCE
+        alias="LOOKUP_API_KEYS_REFERENCE", pattern=SECRET_REFERENCE_PATTERN
     )
     non_final_cache_seconds: int = Field(30, alias="NON_FINAL_CACHE_SECONDS", ge=0, le=3600)
     final_cache_seconds: int = Field(86400, alias="FINAL_CACHE_SECONDS", ge=0, le=2592000)
@@ -66,16 +65,17 @@ class LookupSettings(BaseModel):
     memory_cache_entries: int = Field(5000, alias="LOOKUP_MEMORY_CACHE_ENTRIES", ge=1, le=1000000)
     events_table_name: str = Field(alias="EVENTS_TABLE_NAME", min_length=3, max_length=255)
     secrets_max_age_seconds: int = Field(300, alias="POWERTOOLS_PARAMETERS_MAX_AGE", ge=0)
+    # POST /v1/reconcile: a registered id is first asked about this long after it was
+    # posted (its callbacks usually come first), and given up at the horizon. The same
+    # variables, with the same bounds, as the reconcile function's.
+    reconcile_after_minutes: float = Field(15.0, alias="RECONCILE_AFTER_MINUTES", gt=0, le=1440)
+    reconcile_horizon_hours: float = Field(72.0, alias="RECONCILE_HORIZON_HOURS", gt=0, le=720)
+    # How long a registered watch's record is kept past its horizon (the table's TTL).
+    retention_days: int = Field(90, alias="RETENTION_DAYS", ge=1, le=3650)
 
     @model_validator(mode="after")
     def _vendor_url_is_safe(self) -> Self:
-        parts = urlsplit(self.vendor_base_url)
-        if not parts.hostname or parts.scheme not in ("https", "http"):
-            raise ValueError("VENDOR_BASE_URL must be an absolute https:// URL")
-        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-            raise ValueError("VENDOR_BASE_URL must use https:// (http is for 127.0.0.1 only)")
-        if parts.query or parts.fragment:
-            raise ValueError("VENDOR_BASE_URL must not carry a query or a fragment")
+        check_vendor_base_url(self.vendor_base_url)
         return self
 
     @property
@@ -95,6 +95,18 @@ class LookupSettings(BaseModel):
         return timedelta(seconds=self.not_found_cache_seconds)
 
     @property
+    def reconcile_after(self) -> timedelta:
+        return timedelta(minutes=self.reconcile_after_minutes)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
+
+    @property
+    def reconcile_horizon(self) -> timedelta:
+        return timedelta(hours=self.reconcile_horizon_hours)
+
+    @property
     def table_connect_timeout_seconds(self) -> float:
         return min(TABLE_CONNECT_CEILING_SECONDS, self.table_timeout_seconds)
 
@@ -112,12 +124,8 @@ def settings_from(environment: Mapping[str, str]) -> LookupSettings:
     try:
         return LookupSettings.model_validate(dict(environment))
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
         # Only the vendor URL has a rule of its own (the model validator), which has no field.
-        variable = ".".join(str(part) for part in first["loc"]) or "VENDOR_BASE_URL"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if not message.startswith(variable):
-            message = f"{variable}: {message}"
+        variable, message = first_problem(error, unnamed="VENDOR_BASE_URL")
         raise LookupConfigurationError(message, variable=variable) from None
 
 

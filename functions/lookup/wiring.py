@@ -15,28 +15,32 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from lookup.auth import ApiKeyVerifier
-from lookup.deadline import Deadline
-from lookup.errors import ServiceKeyUnavailableError
 from lookup.memory_cache import MemoryCache
 from lookup.service import CachePolicy, LookupService, LookupStore, Remembered
 from lookup.settings import LookupSettings, get_settings
-from lookup.vendor_client import VendorStatusClient, build_pool
 from receipts.aws_clients import new_client
+from receipts.deadline import Deadline
 from receipts.secret_values import load_secrets
 from receipts.storage import EventStore, keys
+from receipts.vendor import SecretsLoader, VendorStatusClient, build_pool, service_key_loader
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from lookup.registration import TransactionRegistrar, WatchRegistry
 else:
     DynamoDBClient = Any
 
-SecretsLoader = Callable[..., tuple[str, ...]]
+# What the vendor's logs see: the lookup's calls, told apart from the reconcile sweep's.
+VENDOR_USER_AGENT = "imiconnect-receipts-lookup/1"
 
 
 @dataclass(frozen=True, slots=True)
 class LookupDependencies:
     service: LookupService
     api_keys: ApiKeyVerifier
+    # POST /v1/reconcile's; None where nothing registers ids (benchmarks, some tests).
+    registrar: TransactionRegistrar | None = None
     # Each request's deadline: the function's remaining time less this margin, at most the
     # ceiling (the ceiling alone when the invocation has no clock).
     deadline_margin_seconds: float = 2.0
@@ -54,27 +58,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def service_key_loader(
-    reference: str, *, max_age: int, load: SecretsLoader = load_secrets
-) -> Callable[[], str]:
-    """The vendor service key (the first value behind ``reference``), cached by the loader."""
-
-    def service_key() -> str:
-        try:
-            return load(reference, max_age=max_age)[0]
-        except Exception as error:
-            # The key's value must never reach a log or an answer: only the error's type does.
-            raise ServiceKeyUnavailableError(type(error).__name__) from None
-
-    return service_key
-
-
 def build_dependencies(
     settings: LookupSettings,
     *,
     store: LookupStore,
     memory: MemoryCache[Remembered],
     vendor: VendorStatusClient,
+    watches: WatchRegistry | None = None,
     load: SecretsLoader = load_secrets,
     clock: Callable[[], datetime] = utc_now,
 ) -> LookupDependencies:
@@ -96,8 +86,33 @@ def build_dependencies(
     return LookupDependencies(
         service=service,
         api_keys=ApiKeyVerifier(lambda: load(reference, max_age=max_age)),
+        registrar=build_registrar(settings, store=store, watches=watches, clock=clock)
+        if watches is not None
+        else None,
         deadline_margin_seconds=settings.deadline_margin_seconds,
         request_budget_seconds=settings.request_budget_seconds,
+    )
+
+
+def build_registrar(
+    settings: LookupSettings,
+    *,
+    store: LookupStore,
+    watches: WatchRegistry,
+    clock: Callable[[], datetime],
+) -> TransactionRegistrar:
+    # Imported here, not with the module: importing the handler costs what it did before
+    # the route existed.
+    from lookup.registration import RegistrationPolicy, TransactionRegistrar
+
+    return TransactionRegistrar(
+        events=store,
+        watches=watches,
+        policy=RegistrationPolicy(
+            first_ask_after=settings.reconcile_after, horizon=settings.reconcile_horizon
+        ),
+        clock=clock,
+        table_call_seconds=settings.table_call_seconds,
     )
 
 
@@ -137,6 +152,7 @@ def vendor_client(
         timeout_seconds=settings.vendor_timeout_seconds,
         max_attempts=settings.vendor_max_attempts,
         budget_seconds=settings.vendor_budget_seconds,
+        user_agent=VENDOR_USER_AGENT,
     )
 
 
@@ -153,10 +169,14 @@ def process_memory_cache() -> MemoryCache[Remembered]:
 
 @cache
 def default_dependencies() -> LookupDependencies:
+    from receipts.storage.watches import WatchStore  # see build_registrar()
+
     settings = get_settings()
+    client = table_client(settings)
     return build_dependencies(
         settings,
-        store=EventStore(table_client(settings), settings.events_table_name),
+        store=EventStore(client, settings.events_table_name),
         memory=process_memory_cache(),
         vendor=vendor_client(settings),
+        watches=WatchStore(client, settings.events_table_name, retention=settings.retention),
     )

@@ -94,9 +94,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=1000,
         help="alerts the console keeps for GET /alerts (the most recent; load runs raise it)",
     )
+    reconcile = parser.add_argument_group("reconcile sweep (scaled down locally)")
+    reconcile.add_argument(
+        "--reconcile-interval",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds between reconcile runs (default 10; 0 keeps the template's interval)",
+    )
+    reconcile.add_argument(
+        "--reconcile-after",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds a transaction stays quiet before the sweep asks about it (default 15; "
+        "0 keeps the template's ReconcileAfterMinutes)",
+    )
     add_signing_arguments(parser)
     add_behaviour_arguments(parser)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be 0 or more: {text!r}")
+    return value
 
 
 def options_from_arguments(args: argparse.Namespace) -> StackOptions:
@@ -114,6 +140,9 @@ def options_from_arguments(args: argparse.Namespace) -> StackOptions:
         state_file=args.state_file,
         access_log=not args.quiet,
         alerts_kept=args.alerts_kept,
+        # 0 on the command line: the template's own setting.
+        reconcile_interval_seconds=args.reconcile_interval or None,
+        reconcile_after_seconds=args.reconcile_after or None,
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from local_stack.worker import BackgroundWorker
+
 # Not "...alerts": Powertools drops root-handler records whose logger name contains a
 # function's service name ("alerts", "ingest", "lookup").
 LOGGER = logging.getLogger("local_stack.sink")
@@ -157,28 +159,14 @@ def _subject(payload: Any) -> str:
     return ""
 
 
-class SnsSink:
+class SnsSink(BackgroundWorker):
     """Drains the queue subscribed to the alert topic into the alert log."""
 
     def __init__(self, queue_url: str, sqs_client: Any, log: AlertLog) -> None:
+        super().__init__(thread_name="sns-sink", stop_wait_seconds=10, warn_if_left_running=False)
         self.queue_url = queue_url
         self._sqs = sqs_client
         self._log = log
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sns-sink", daemon=True)
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self) -> None:
-        self.signal_stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():

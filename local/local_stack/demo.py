@@ -4,6 +4,10 @@ Sends through the simulated platform, looks every message up right away (the pla
 not called back yet, so answers come from upstream), waits for the callbacks (duplicates,
 late statuses and a short webhook outage included), looks everything up again (now from
 the stored callbacks, or the cache) and reports what happened, alerts included.
+
+Then the webhook stays down past the platform's retries for a few more messages: their
+callbacks are dropped, their ids are registered for reconciliation, and reconcile passes
+(the console's ``POST /reconcile``) ask the status API for what the callbacks never said.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from local_stack.client import StackClient, wait_until
 from local_stack.state import DEFAULT_STATE_FILE, read_state
 from simulator.campaign import CHANNELS, send_request
+from simulator.engine import OUTCOME_HEADER
 
 OUTCOME_BY_STATUS = {
     "delivered": "delivered",
@@ -30,6 +35,22 @@ OUTCOME_BY_STATUS = {
     "submitted": "in progress",
     "unknown": "in progress",
 }
+
+
+# The dropped-callbacks phase: one message per channel in turn (push left out: a fanned-out push
+# is several transactions), each forced to an outcome so the report's counts are exact.
+DROPPED_CHANNELS = tuple(channel for channel in CHANNELS if channel != "push")
+# A failure per channel whose status the default AlertStatuses alert on.
+FAILURE_OUTCOMES = {
+    "sms": "failed:7208",
+    "voice": "failed:7403",
+    "rt": "failed:7304",
+    "fb": "failed:7010",
+    "twitter": "failed:7010",
+    "wechat": "failed:7010",
+    "email": "failed:7520",
+}
+RECONCILE_PASS_INTERVAL = 2.0
 
 
 def _delta(after: Mapping[str, Any], before: Mapping[str, Any], *path: str) -> int:
@@ -82,7 +103,99 @@ def _format_sources(sources: Counter[str]) -> str:
     return ", ".join(f"{source} {count}" for source, count in sources.most_common()) or "none"
 
 
-def run(client: StackClient, *, per_channel: int, outage: int, timeout: float) -> int:
+def _reconciled_status(client: StackClient, transid: str) -> str | None:
+    """The final status the status API told the sweep, once stored; None until then."""
+    answer = client.transaction(transid)
+    view = answer.json() if answer.status == 200 else None
+    if not view or not view.get("final"):
+        return None
+    told = any(entry.get("origin") == "status_api" for entry in view.get("timeline", []))
+    return str(view["status"]) if told else None
+
+
+def _reconcile(
+    client: StackClient, transids: list[str], timeout: float
+) -> tuple[dict[str, str], int]:
+    """Reconcile passes until every transaction is reconciled or ``timeout`` has passed:
+    the statuses told, and the passes run. A registered id is first asked a quiet time
+    after its registration (15 s on `make run`), so the first passes find nothing due."""
+    statuses: dict[str, str] = {}
+    passes = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        client.reconcile_now()
+        passes += 1
+        for transid in transids:
+            if transid not in statuses and (status := _reconciled_status(client, transid)):
+                statuses[transid] = status
+        if len(statuses) == len(transids) or time.monotonic() > deadline:
+            return statuses, passes
+        time.sleep(RECONCILE_PASS_INTERVAL)
+
+
+def _alerted(client: StackClient, transids: list[str], timeout: float) -> int:
+    """How many of ``transids`` an SNS alert names, waiting for them a bounded time."""
+
+    def named() -> set[str]:
+        messages = [alert["message"] for alert in client.alerts() if alert["target"] == "sns"]
+        return {transid for transid in transids if any(transid in text for text in messages)}
+
+    try:
+        wait_until(lambda: len(named()) == len(transids), timeout=timeout, interval=0.5)
+    except TimeoutError:
+        print("  (alerts still flowing; the count below may grow)")
+    return len(named())
+
+
+def _dropped_phase(client: StackClient, *, messages: int, failures: int, timeout: float) -> None:
+    """Messages whose every callback the platform drops, then reconciled; one report line."""
+    print(
+        f"\nCallbacks dropped: the webhook down past the platform's retries for {messages} "
+        f"messages ({failures} of them failing)"
+    )
+    before = client.simulator_stats()
+    client.add_fault("POST /callbacks", 503, seconds=timeout)
+    try:
+        transids: list[str] = []
+        for index in range(messages):
+            channel = DROPPED_CHANNELS[index % len(DROPPED_CHANNELS)]
+            outcome = FAILURE_OUTCOMES[channel] if index < failures else "delivered"
+            transids += client.send_transids(
+                send_request(channel, first_index=index, correlationid="demo-dropped"),
+                headers={OUTCOME_HEADER: outcome},
+            )
+        after = client.wait_settled(timeout=timeout)
+    finally:
+        client.clear_faults()
+    print(
+        f"  callbacks dropped {_delta(after, before, 'dropped')} "
+        f"(after {_delta(after, before, 'retried')} retries), "
+        f"delivered {_delta(after, before, 'callbacks_delivered')}"
+    )
+    registered = client.watch(transids)
+    new = registered.json().get("new", 0) if registered.status == 200 else 0
+    print(f"  ids registered for reconciliation (POST /v1/reconcile): {new} new")
+    print("  reconcile passes until the status API has told each one...", flush=True)
+    started = time.monotonic()
+    statuses, passes = _reconcile(client, transids, timeout)
+    failed = [t for t, status in statuses.items() if OUTCOME_BY_STATUS.get(status) is None]
+    alerted = _alerted(client, failed, timeout) if failed else 0
+    print(f"  {passes} passes (POST /reconcile), {time.monotonic() - started:.1f} s")
+    print(
+        f"  reconciled {len(statuses)} of {len(transids)} transactions whose callbacks were "
+        f"dropped ({alerted} failures alerted)"
+    )
+
+
+def run(
+    client: StackClient,
+    *,
+    per_channel: int,
+    outage: int,
+    timeout: float,
+    dropped: int = 0,
+    dropped_failures: int = 0,
+) -> int:
     campaign = "demo-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     print(f"Campaign {campaign}: {len(CHANNELS)} channels x {per_channel} destinations")
     before = client.stats()
@@ -161,7 +274,11 @@ def run(client: StackClient, *, per_channel: int, outage: int, timeout: float) -
         f"\nAlerts raised: {len(new_alerts)} (SNS {by_target['SNS']}, chat webhooks "
         f"{by_target['chat']}); alert records in the dead-letter queue: {dead_letters}"
     )
-    print(f"See them: curl -s {client.state.console_url}/alerts")
+    if dropped:
+        _dropped_phase(
+            client, messages=dropped, failures=min(dropped_failures, dropped), timeout=timeout
+        )
+    print(f"\nSee the alerts: curl -s {client.state.console_url}/alerts")
     return 0
 
 
@@ -174,6 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--outage", type=int, default=3, help="webhook answers 503 to this many callbacks first"
     )
+    parser.add_argument(
+        "--dropped",
+        type=int,
+        default=8,
+        help="then this many messages lose every callback and are reconciled (0 skips it)",
+    )
+    parser.add_argument("--dropped-failures", type=int, default=3, help="of which this many fail")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait, at most")
     args = parser.parse_args(argv)
     try:
@@ -186,7 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return run(
-        StackClient(state), per_channel=args.per_channel, outage=args.outage, timeout=args.timeout
+        StackClient(state),
+        per_channel=args.per_channel,
+        outage=args.outage,
+        timeout=args.timeout,
+        dropped=args.dropped,
+        dropped_failures=args.dropped_failures,
     )
 
 

@@ -2,20 +2,25 @@
 
 Everything here is read from ``template.yaml``: the handler string, memory and timeout
 (function over ``Globals``), the environment variables (``Globals`` then the function's own),
-the HTTP API routes and the SQS event sources. Nothing about the functions is hard-coded.
+the HTTP API routes, the SQS event sources and the schedules. Nothing about the functions is
+hard-coded.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_stack.intrinsics import Evaluator
+from local_stack.intrinsics import Evaluator, TemplateError
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
+SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,53 @@ class SqsTrigger:
 
 
 @dataclass(frozen=True)
+class ScheduleTrigger:
+    function: str
+    expression: str
+    interval_seconds: float
+
+
+def schedule_interval_seconds(expression: str) -> float:
+    """Seconds between runs of an EventBridge ``rate(...)`` expression.
+
+    ``cron(...)`` is refused: nothing in the template uses it, and running it faithfully
+    needs a cron evaluator the local stack does not have.
+    """
+    text = expression.strip()
+    if text.startswith("cron("):
+        raise TemplateError(
+            f"schedule {expression!r}: cron() expressions do not run locally yet; use rate()"
+        )
+    match = _RATE.fullmatch(text)
+    if match is None:
+        raise TemplateError(f"schedule {expression!r} is not a rate() expression")
+    count, unit = int(match.group(1)), match.group(2)
+    if count < 1:
+        raise TemplateError(f"schedule {expression!r}: the rate must be at least 1")
+    # EventBridge refuses "rate(1 minutes)" and "rate(5 minute)": so does this.
+    if (count == 1) != (not unit.endswith("s")):
+        raise TemplateError(f"schedule {expression!r}: use the singular unit for 1 only")
+    return float(count * _UNIT_SECONDS[unit.rstrip("s")])
+
+
+def _schedule_trigger(
+    function: str, event_properties: Mapping[str, Any], evaluator: Evaluator
+) -> ScheduleTrigger | None:
+    """The trigger of a Schedule / ScheduleV2 event, or None if the schedule is disabled."""
+    enabled = evaluator.evaluate(event_properties.get("Enabled", True))
+    state = evaluator.evaluate(event_properties.get("State", "ENABLED"))
+    if str(enabled).lower() == "false" or str(state).upper() == "DISABLED":
+        return None
+    # Schedule names it Schedule; ScheduleV2 (EventBridge Scheduler) ScheduleExpression.
+    expression = str(
+        evaluator.evaluate(
+            event_properties.get("Schedule", event_properties.get("ScheduleExpression", ""))
+        )
+    )
+    return ScheduleTrigger(function, expression, schedule_interval_seconds(expression))
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     handler: str
@@ -49,6 +101,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     routes: tuple[HttpRoute, ...] = ()
     sqs_triggers: tuple[SqsTrigger, ...] = ()
+    schedules: tuple[ScheduleTrigger, ...] = ()
 
     @property
     def module_name(self) -> str:
@@ -102,6 +155,7 @@ def function_specs(template: Mapping[str, Any], evaluator: Evaluator) -> dict[st
         properties = resource.get("Properties", {})
         routes: list[HttpRoute] = []
         triggers: list[SqsTrigger] = []
+        schedules: list[ScheduleTrigger] = []
         for event in properties.get("Events", {}).values():
             event_properties = event.get("Properties", {})
             if event.get("Type") == "HttpApi":
@@ -132,6 +186,10 @@ def function_specs(template: Mapping[str, Any], evaluator: Evaluator) -> dict[st
                         ),
                     )
                 )
+            elif event.get("Type") in SCHEDULE_EVENT_TYPES:
+                schedule = _schedule_trigger(logical_id, event_properties, evaluator)
+                if schedule is not None:
+                    schedules.append(schedule)
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
             handler=str(properties.get("Handler", global_properties.get("Handler", ""))),
@@ -145,6 +203,7 @@ def function_specs(template: Mapping[str, Any], evaluator: Evaluator) -> dict[st
             environment=_environment(evaluator, global_properties, properties),
             routes=tuple(routes),
             sqs_triggers=tuple(triggers),
+            schedules=tuple(schedules),
         )
     return specs
 

@@ -10,11 +10,12 @@ is retried, then sent to the pipe's dead-letter queue, as the template configure
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from local_stack.worker import BackgroundWorker
 
 LOGGER = logging.getLogger("local_stack.pipe")
 
@@ -45,7 +46,7 @@ def default_encoder() -> RecordEncoder:
     return pipe_message_from_stream_record
 
 
-class StreamPipe:
+class StreamPipe(BackgroundWorker):
     def __init__(
         self,
         settings: PipeSettings,
@@ -55,29 +56,17 @@ class StreamPipe:
         record_filter: RecordFilter | None = None,
         encoder: RecordEncoder | None = None,
     ) -> None:
+        super().__init__(
+            thread_name="alerts-pipe", stop_wait_seconds=10, warn_if_left_running=False
+        )
         self.settings = settings
         self._streams = streams_client
         self._sqs = sqs_client
         self._filter = record_filter
         self._encoder = encoder
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.forwarded = 0
         self.filtered_out = 0
         self.dead_lettered = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alerts-pipe", daemon=True)
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self) -> None:
-        self.signal_stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def _iterator(self) -> str:
         shards = self._streams.describe_stream(StreamArn=self.settings.stream_arn)[

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from local_stack.lambda_runtime import HandlerUnavailableError, LocalFunction
+from local_stack.worker import BackgroundWorker
 
 LOGGER = logging.getLogger("local_stack.sqs")
 
@@ -103,30 +103,20 @@ def settle_batch(
     return Settlement([item for item in everything if item not in failed], failed)
 
 
-class SqsPoller:
+class SqsPoller(BackgroundWorker):
     def __init__(self, settings: PollerSettings, function: LocalFunction, sqs_client: Any) -> None:
+        # Room for the long poll in progress (wait_seconds) and the batch it may be invoking.
+        super().__init__(
+            thread_name=f"sqs-poller-{function.spec.logical_id}",
+            stop_wait_seconds=settings.wait_seconds + 10,
+            warn_if_left_running=False,
+        )
         self.settings = settings
         self._function = function
         self._sqs = sqs_client
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.invocations = 0
         self.succeeded = 0
         self.failed = 0
-
-    def start(self) -> None:
-        name = f"sqs-poller-{self._function.spec.logical_id}"
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self) -> None:
-        self.signal_stop()
-        if self._thread is not None:
-            self._thread.join(timeout=self.settings.wait_seconds + 10)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -5,6 +5,7 @@ What runs, all in this process:
 - embedded AWS: moto's server on loopback, holding the template's table, queues and topics;
 - the HTTP API emulator, calling the real handlers named in the template;
 - the alerts pipe (table stream -> alerts queue) and the SQS poller (queue -> alerts handler);
+- the schedules (the reconcile sweep), at a local interval much shorter than the deployed one;
 - the alert sink (SNS topic -> terminal) and the console (chat webhooks, counters, faults);
 - the IMIconnect simulator, posting signed callbacks to the webhook.
 
@@ -25,13 +26,14 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from local_stack.alert_sink import AlertLog, SnsSink
 from local_stack.api_stats import ApiStats
 from local_stack.aws_faults import AwsFaultInjector
-from local_stack.console import serve_console
+from local_stack.console import ReconcileUnavailableError, serve_console
 from local_stack.functions import (
     FunctionSpec,
     function_specs,
@@ -43,6 +45,7 @@ from local_stack.intrinsics import Evaluator, resolve_parameters
 from local_stack.lambda_runtime import Handler, LocalFunction
 from local_stack.pipe import PipeSettings, StreamPipe
 from local_stack.resources import QUEUE, ResourceCreator, StackResources
+from local_stack.scheduler import ScheduleWorker, console_event, scheduled_event
 from local_stack.secrets import (
     SECRET_VALUES,
     LocalCredentials,
@@ -77,6 +80,8 @@ FAKE_CREDENTIALS = {
 CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE")
 # Local defaults for template parameters (still validated against the template).
 LOCAL_PARAMETERS = {"ChatWebhooksEnabled": "true"}
+# The function the console's POST /reconcile runs, by its handler's module.
+RECONCILE_HANDLER_MODULE = "reconcile.handler"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,12 @@ class StackOptions:
     access_log: bool = True
     # Alerts the console keeps for GET /alerts (the most recent ones).
     alerts_kept: int = 1000
+    # Seconds between runs of every schedule locally (the sweep's is 5 minutes deployed);
+    # None keeps the template's intervals.
+    reconcile_interval_seconds: float | None = 10.0
+    # How long a transaction stays quiet before the sweep asks about it, locally (the
+    # template's is 15 minutes); None keeps the template's.
+    reconcile_after_seconds: float | None = 15.0
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -241,6 +252,7 @@ class LocalStack:
             ),
             vendor_faults=self.vendor_faults,
             aws_faults=self.aws_faults,
+            run_reconcile=self.run_reconcile,
         )
         self._servers.append(console)
 
@@ -374,6 +386,8 @@ class LocalStack:
         }
         if self.options.function_log_level:
             environment["POWERTOOLS_LOG_LEVEL"] = self.options.function_log_level
+        if self.options.reconcile_after_seconds is not None:
+            environment["RECONCILE_AFTER_MINUTES"] = _minutes(self.options.reconcile_after_seconds)
         # Metrics stay enabled, as in Lambda: disabled, Powertools never clears its metric
         # set, which then grows in a long-running process. The CLI hides the EMF lines.
         return environment
@@ -451,7 +465,63 @@ class LocalStack:
                 )
                 poller.start()
                 self._workers.append(poller)
+        self._start_schedules(specs)
         self._start_alert_sinks(template)
+
+    def _start_schedules(self, specs: Mapping[str, FunctionSpec]) -> None:
+        account_id = self._created_resources().account_id
+        for spec in specs.values():
+            function = self.functions[spec.logical_id]
+            for trigger in spec.schedules:
+                rule_arn = (
+                    f"arn:aws:events:{self.options.region}:{account_id}:rule/"
+                    f"{function.function_name}-schedule"
+                )
+                worker = ScheduleWorker(
+                    trigger,
+                    function,
+                    partial(
+                        scheduled_event,
+                        rule_arn=rule_arn,
+                        region=self.options.region,
+                        account_id=account_id,
+                    ),
+                    interval_seconds=self.options.reconcile_interval_seconds,
+                )
+                worker.start()
+                self._workers.append(worker)
+                LOGGER.debug(
+                    "schedule %s: %s, every %g s locally",
+                    spec.logical_id,
+                    trigger.expression,
+                    worker.interval_seconds,
+                )
+
+    def run_reconcile(self, detail: dict[str, Any]) -> Any:
+        """One reconcile pass now (the console's POST /reconcile): the handler's summary."""
+        function = next(
+            (f for f in self.functions.values() if f.spec.module_name == RECONCILE_HANDLER_MODULE),
+            None,
+        )
+        if function is None:
+            raise ReconcileUnavailableError("this stack has no reconcile function")
+        event = console_event(
+            detail, region=self.options.region, account_id=self._created_resources().account_id
+        )
+        worker = next(
+            (
+                w
+                for w in self._workers
+                if isinstance(w, ScheduleWorker) and w.trigger.function == function.spec.logical_id
+            ),
+            None,
+        )
+        try:
+            # Through the function's schedule when it has one: never beside a scheduled run.
+            return worker.run_now(event) if worker else function.invoke(event).result
+        except Exception:
+            LOGGER.exception("the reconcile run asked for on the console failed")
+            raise
 
     def _start_alert_sinks(self, template: Mapping[str, Any]) -> None:
         """Every topic the functions publish to gets a queue subscriber printing its messages."""
@@ -534,6 +604,8 @@ class LocalStack:
                     "succeeded": worker.succeeded,
                     "failed": worker.failed,
                 }
+            elif isinstance(worker, ScheduleWorker):
+                workers.setdefault("schedules", {})[worker.trigger.function] = worker.snapshot()
         return {
             "api": self.api_stats.snapshot(),
             **workers,
@@ -544,6 +616,11 @@ class LocalStack:
             "vendor_faults_injected": self.vendor_faults.injected,
             "aws_faults_injected": self.aws_faults.injected,
         }
+
+
+def _minutes(seconds: float) -> str:
+    """Seconds as the decimal minutes the functions read: 15 -> "0.25"."""
+    return f"{seconds / 60:.6g}"
 
 
 def _reset_moto(url: str) -> None:

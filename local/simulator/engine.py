@@ -99,6 +99,8 @@ class Simulator:
         self.counters: Counter[str] = Counter()
         self.by_channel: Counter[str] = Counter()
         self.verdicts: Counter[str] = Counter()
+        # Status-API requests answered per transid: tests tell which ids a sweep asked about.
+        self._status_requests_by_transid: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -185,7 +187,9 @@ class Simulator:
 
     def status(self, transid: str, key: str | None) -> tuple[int, Any]:
         """``GET /resources/v1/messaging/status/{transid}``: (HTTP status, body)."""
-        self.counters["status_requests"] += 1
+        with self._lock:
+            self.counters["status_requests"] += 1
+            self._status_requests_by_transid[transid] += 1
         if not key:
             return 401, KEY_MISSING
         service = self.config.service_keys.get(key)
@@ -193,6 +197,11 @@ class Simulator:
         if status != 200:
             self.counters["status_errors"] += 1
         return status, body
+
+    def status_requests_about(self, transid: str) -> int:
+        """Status-API requests answered about ``transid`` so far."""
+        with self._lock:
+            return self._status_requests_by_transid[transid]
 
     # ---- delivery -----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
 
 A test hook: ``faults`` (the local stack's console arms it) makes the status API answer an
 error status, or drop the connection unanswered (status ``DROP_CONNECTION``), to rehearse
-the vendor being down.
+the vendor being down; an injected 429 says ``Retry-After``, as the vendor's rate limit does.
 """
 
 from __future__ import annotations
@@ -28,13 +28,18 @@ TRANSACTION_PREFIX = "/_simulator/transactions/"
 STATUS_ROUTE_KEY = "GET /resources/v1/messaging/status/{transactionid}"
 # A fault status that closes the connection without an answer (the vendor unreachable).
 DROP_CONNECTION = 0
+RATE_LIMITED = 429
+# Short, so a rehearsed rate limit pauses a local sweep for seconds, not the usual minute.
+INJECTED_RETRY_AFTER_SECONDS = 5
 
 
 class FaultSource(Protocol):
     def take(self, route_key: str) -> int | None: ...
 
 
-def describe_transaction(sent: SentTransaction, deliveries: list[str]) -> dict[str, Any]:
+def describe_transaction(
+    sent: SentTransaction, deliveries: list[str], *, status_requests: int = 0
+) -> dict[str, Any]:
     plan = sent.plan
     return {
         "transid": plan.transid,
@@ -59,6 +64,8 @@ def describe_transaction(sent: SentTransaction, deliveries: list[str]) -> dict[s
         ],
         "callbacks": len(plan.callbacks),
         "duplicates": sum(1 for callback in plan.callbacks if callback.duplicate),
+        # Status-API requests answered about this id (injected faults not counted).
+        "status_requests": status_requests,
     }
 
 
@@ -77,7 +84,9 @@ def _make_handler(simulator: Simulator, faults: FaultSource | None) -> type[Quie
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return True
-            self.send_json(fault, {"message": "injected fault"})
+            retry_after = str(INJECTED_RETRY_AFTER_SECONDS)
+            headers = [("Retry-After", retry_after)] if fault == RATE_LIMITED else []
+            self.send_json(fault, {"message": "injected fault"}, headers=headers)
             return True
 
         def do_POST(self) -> None:  # noqa: N802
@@ -107,7 +116,10 @@ def _make_handler(simulator: Simulator, faults: FaultSource | None) -> type[Quie
                     self.send_json(404, {"message": "unknown transaction"})
                 else:
                     deliveries = simulator.ledger.deliveries(transid) or [sent.plan.transid]
-                    self.send_json(200, describe_transaction(sent, deliveries))
+                    requests = simulator.status_requests_about(transid)
+                    self.send_json(
+                        200, describe_transaction(sent, deliveries, status_requests=requests)
+                    )
             else:
                 self.send_json(404, {"message": "Not Found"})
 

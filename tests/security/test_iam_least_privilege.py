@@ -5,7 +5,8 @@ the functions' and roles' statements. This goes further: each principal's grants
 the (action, resource, condition) triples below, so a new permission fails this test until
 it is added here on purpose; every DynamoDB write is confined to its own key prefixes
 (``dynamodb:LeadingKeys``, the prefixes of ``receipts.storage.keys``, every write shard of a
-sharded key included and no key of another kind); the pipe's role can be
+sharded key included and no key of another kind); the reconcile sweep reaches the events,
+the watches and its own state item only; the pipe's role can be
 assumed by EventBridge Pipes of this account only; and the resource policies' wildcards are
 denials or the key's own administration.
 """
@@ -43,6 +44,14 @@ def _leading_keys(*prefixes: str) -> str:
     )
 
 
+def _one_key(key: str) -> str:
+    """Exactly one item's partition: no pattern, the whole key."""
+    return json.dumps(
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [key]}},
+        sort_keys=True,
+    )
+
+
 def _via_sns() -> str:
     return json.dumps(
         {"StringEquals": {"kms:ViaService": {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}}},
@@ -62,6 +71,11 @@ DESTINATION_PREFIX = _prefix(keys.destination_key("d"))
 CORRELATION_PREFIX = keys.CORRELATION_WORD
 ALERT_PREFIX = "ALERT#"
 STORM_PREFIX = "STORM#"
+WATCH_PREFIX = _prefix(keys.watch_key("t"))
+# The open index's write-sharded keys: in-progress events by arrival bucket, watches by day.
+OPEN_PREFIX = keys.OPEN_WORD
+DUE_PREFIX = keys.DUE_WORD
+OPEN_INDEX = f"${{EventsTable.Arn}}/index/{keys.OPEN_INDEX}"
 
 # One key of every kind the table holds, every write shard of the sharded ones.
 SAMPLE_KEYS: dict[str, list[str]] = {
@@ -72,6 +86,14 @@ SAMPLE_KEYS: dict[str, list[str]] = {
     "correlation": keys.correlation_keys("4eef-92ca-79fd0250c4a3"),
     "alert": [keys.alert_key("t", DeliveryStatus.FAILED)],
     "storm": [keys.storm_window_key(datetime(2026, 11, 23, tzinfo=UTC))],
+    "watch": [keys.watch_key("262895e4-2217-4eef-92ca-79fd0250c4a3")],
+    # An arrival minute's every shard, and a day's (the spelling before minute buckets).
+    "open": [
+        *keys.open_keys(keys.arrival_bucket(datetime(2026, 11, 23, 10, 5, tzinfo=UTC))),
+        *keys.open_keys("2026-11-23"),
+    ],
+    "due": keys.due_keys("2026-11-23"),
+    "sweep": [keys.SWEEP_KEY],
 }
 
 
@@ -102,8 +124,31 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
             )
         },
         ("dynamodb:PutItem", TABLE, _leading_keys(CACHE_PREFIX)),
+        # POST /v1/reconcile registers watches; only the sweep updates or ends one.
+        ("dynamodb:PutItem", TABLE, _leading_keys(WATCH_PREFIX)),
         *_secret("vendor-service-key"),
         *_secret("lookup-api-keys"),
+    },
+    "ReconcileFunction": {
+        # A transaction's events, and the ones the status API or the horizon told it.
+        ("dynamodb:Query", TABLE, _leading_keys(EVENT_PREFIX)),
+        ("dynamodb:PutItem", TABLE, _leading_keys(EVENT_PREFIX)),
+        *{
+            (action, TABLE, _leading_keys(WATCH_PREFIX))
+            for action in (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:BatchGetItem",
+            )
+        },
+        # Its lease and position: one item, not a prefix.
+        *{
+            (action, TABLE, _one_key(keys.SWEEP_KEY))
+            for action in ("dynamodb:GetItem", "dynamodb:UpdateItem")
+        },
+        ("dynamodb:Query", OPEN_INDEX, _leading_keys(OPEN_PREFIX, DUE_PREFIX)),
+        *_secret("vendor-service-key"),
     },
     "AlertsFunction": {
         *{
@@ -224,9 +269,15 @@ def _like(pattern: str, value: str) -> bool:
 
 
 def _allowed_keys(principal: str, action: str, resource: str) -> list[str]:
-    (condition,) = [c for a, r, c in _grants(principal) if (a, r) == (action, resource)]
-    assert condition is not None
-    patterns: list[str] = json.loads(condition)["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    """Sample keys any of the principal's statements lets it reach with ``action``."""
+    conditions = [c for a, r, c in _grants(principal) if (a, r) == (action, resource)]
+    assert conditions and None not in conditions
+    patterns: list[str] = [
+        pattern
+        for condition in conditions
+        if condition is not None
+        for pattern in json.loads(condition)["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    ]
     return [
         key
         for kind_keys in SAMPLE_KEYS.values()
@@ -259,6 +310,36 @@ def test_the_lookup_never_reaches_the_quarantine_or_the_alert_ledger(action: str
         *SAMPLE_KEYS["alert"],
         *SAMPLE_KEYS["storm"],
     }
+
+
+def test_the_lookup_writes_cached_answers_and_new_watches_only() -> None:
+    allowed = _allowed_keys("LookupFunction", "dynamodb:PutItem", TABLE)
+
+    assert allowed == SAMPLE_KEYS["cache"] + SAMPLE_KEYS["watch"]
+
+
+@pytest.mark.parametrize(
+    ("action", "kinds"),
+    [
+        ("dynamodb:Query", ["event"]),
+        ("dynamodb:PutItem", ["event", "watch"]),
+        ("dynamodb:UpdateItem", ["watch", "sweep"]),
+        ("dynamodb:GetItem", ["watch", "sweep"]),
+        ("dynamodb:BatchGetItem", ["watch"]),
+    ],
+)
+def test_the_reconcile_sweep_reaches_events_watches_and_its_state_only(
+    action: str, kinds: list[str]
+) -> None:
+    allowed = _allowed_keys("ReconcileFunction", action, TABLE)
+
+    assert allowed == [key for kind in kinds for key in SAMPLE_KEYS[kind]]
+
+
+def test_the_reconcile_sweep_finds_every_open_and_due_shard_and_no_other_kind_of_key() -> None:
+    allowed = _allowed_keys("ReconcileFunction", "dynamodb:Query", OPEN_INDEX)
+
+    assert allowed == SAMPLE_KEYS["open"] + SAMPLE_KEYS["due"]
 
 
 def test_every_lookup_read_is_confined_to_its_key_prefixes() -> None:

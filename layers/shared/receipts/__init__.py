@@ -1,1 +1,2 @@
-"""Shared layer of imiconnect-receipts: vendor models, code tables, status lifecycle, storage."""
+"""Shared layer of imiconnect-receipts: vendor models, code tables, status lifecycle, storage,
+and the vendor's status API client (``receipts.vendor``)."""

@@ -125,6 +125,19 @@ def canonical_status(raw: str | None) -> DeliveryStatus:
     return _STATUS_SPELLINGS.get(status_spelling_key(raw), DeliveryStatus.UNKNOWN)
 
 
+class EventOrigin(StrEnum):
+    """Where a stored event came from: timelines show it, and the horizon's closure ranks apart."""
+
+    CALLBACK = "callback"  # the platform's webhook callback
+    STATUS_API = "status_api"  # the reconcile sweep's question to the status API
+    HORIZON = "horizon"  # the sweep gave up waiting: no final receipt by the horizon
+
+
+# A closure at the horizon is final ("no final receipt"), yet any real receipt that turns up
+# later outranks it: above every in-progress status, below delivered.
+HORIZON_RANK = 25
+
+
 class LifecycleEvent(Protocol):
     """What the current-status rule needs to know of an event."""
 
@@ -140,19 +153,36 @@ class LifecycleEvent(Protocol):
     @property
     def raw_status(self) -> str: ...
 
+    @property
+    def origin(self) -> EventOrigin: ...
+
 
 EventT = TypeVar("EventT", bound=LifecycleEvent)
 
 
-def precedence(event: LifecycleEvent) -> tuple[int, datetime, int, str, str]:
-    """A total order over events: the larger one is the more advanced state."""
+def precedence(event: LifecycleEvent) -> tuple[int, datetime, int, str, str, str]:
+    """A total order over events: the larger one is the more advanced state.
+
+    The origin comes last: the status API telling what a callback told is the same state,
+    and either may stand for it, but one of them must, whatever order they are read in.
+    """
     return (
-        event.status.rank,
+        event_rank(event),
         event.occurred_at,
         event.code if event.code is not None else -1,
         event.status.value,
         event.raw_status,
+        event.origin.value,
     )
+
+
+def event_rank(event: LifecycleEvent) -> int:
+    return HORIZON_RANK if event.origin is EventOrigin.HORIZON else event.status.rank
+
+
+def is_final_event(event: LifecycleEvent) -> bool:
+    """Whether the event settles the transaction: a final status, or the horizon's closure."""
+    return event.origin is EventOrigin.HORIZON or event.status.is_final
 
 
 def current_event(events: Iterable[EventT]) -> EventT | None:
@@ -161,5 +191,6 @@ def current_event(events: Iterable[EventT]) -> EventT | None:
 
 
 def current_status(events: Iterable[LifecycleEvent]) -> DeliveryStatus | None:
+    """The status of the current event; a horizon closure's is ``unknown`` (yet final)."""
     winner = current_event(events)
     return winner.status if winner is not None else None

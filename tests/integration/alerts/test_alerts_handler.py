@@ -23,7 +23,9 @@ from tests.unit.alerts.doubles import (
     failed_ids,
     load_sqs_event,
     sqs_event,
+    stored_event_body,
 )
+from tests.unit.alerts.reconciled_samples import horizon_closure, status_api_failure
 
 from alerts.handler import lambda_handler
 from alerts.model import DigestMarker, StormWindow
@@ -138,6 +140,51 @@ def test_an_unreadable_webhook_secret_fails_records_for_the_chat_targets_only(
     assert failed_ids(second) == []
     assert topic_inbox() == []  # SNS already had it
     assert _chat_counts(receiver) == {"/slack": 1, "/teams": 1, "/generic": 1}
+
+
+# ---- events the reconcile sweep stored ----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("deployed_environment")
+def test_a_failure_told_by_the_status_api_and_by_a_late_callback_alerts_once(
+    receiver: WebhookReceiver, topic_inbox: Inbox
+) -> None:
+    _store_webhooks_secret(receiver)
+    # One transid, status failed: first as the status API told it, then as the callback.
+    event = sqs_event(stored_event_body(status_api_failure()), alert_body("04-sms-failed"))
+
+    response = lambda_handler(event, FakeLambdaContext())
+
+    assert failed_ids(response) == []
+    (notification,) = topic_inbox()
+    assert notification["Subject"] == "Delivery failed: SMS failed, 7200 Unknown Status"
+    assert "callbacks were not received" in notification["Message"]
+    assert notification["MessageAttributes"]["origin"]["Value"] == "status_api"
+    assert _chat_counts(receiver) == {"/slack": 1, "/teams": 1, "/generic": 1}
+
+
+@pytest.mark.usefixtures("deployed_environment")
+def test_a_horizon_closure_alerts_as_no_final_receipt_and_a_later_failure_alerts_too(
+    receiver: WebhookReceiver, topic_inbox: Inbox
+) -> None:
+    _store_webhooks_secret(receiver)
+    closure = sqs_event(stored_event_body(horizon_closure()))
+    lambda_handler(closure, FakeLambdaContext())
+    lambda_handler(closure, FakeLambdaContext())  # redelivered: still one alert
+
+    response = lambda_handler(sqs_event(alert_body("04-sms-failed")), FakeLambdaContext())
+
+    assert failed_ids(response) == []
+    assert {n["Subject"] for n in topic_inbox()} == {
+        "No final receipt: SMS to ********5526 after 72 h",
+        "Delivery failed: SMS failed, 7200 Unknown Status",
+    }
+    generic = [request.json() for request in receiver.requests_to("/generic")]
+    assert [(event["type"], event["data"].get("origin")) for event in generic] == [
+        ("delivery.no_final_receipt", "horizon"),
+        ("delivery.failed", None),
+    ]
+    assert _chat_counts(receiver) == {"/slack": 2, "/teams": 2, "/generic": 2}
 
 
 # ---- failing targets, with the DynamoDB ledger -------------------------------------------------

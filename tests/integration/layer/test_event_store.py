@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from receipts.lifecycle import DeliveryStatus, current_event
 from receipts.models.callback import parse_callback
-from receipts.storage import EventStore, StoreUnavailableError
+from receipts.storage import EventStore, StoreUnavailableError, keys
 from receipts.storage.event_store import CachedAnswer, InvalidCursorError
 
 CALLBACKS = Path(__file__).resolve().parents[3] / "events" / "callbacks"
@@ -313,7 +313,7 @@ def test_open_transactions_index_lists_only_unfinished_ones(event_store: EventSt
     event_store.put_event(
         parse_callback(callback("01-sms-submitted", transid="still-open")), received_at=RECEIVED
     )
-    assert event_store.open_transactions("2026-11-23") == [
+    assert event_store.open_transactions(keys.arrival_bucket(RECEIVED)) == [
         "262895e4-2217-4eef-92ca-79fd0250c4a3",
         "still-open",
     ]

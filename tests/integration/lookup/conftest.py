@@ -17,6 +17,7 @@ from tests.integration.lookup.lookup_harness import (
     CountingStore,
     FakeSecrets,
     LambdaContextStub,
+    SerializedWatches,
     callback_body,
 )
 from tests.unit.lookup.lookup_fakes import FakeClock
@@ -25,10 +26,11 @@ from lookup.handler import lambda_handler
 from lookup.memory_cache import MemoryCache
 from lookup.service import Remembered
 from lookup.settings import LookupSettings, settings_from
-from lookup.vendor_client import VendorStatusClient
-from lookup.wiring import LookupDependencies, build_dependencies, service_key_loader
+from lookup.wiring import VENDOR_USER_AGENT, LookupDependencies, build_dependencies
 from receipts.models.callback import parse_callback
 from receipts.storage import EventStore
+from receipts.storage.watches import WatchStore
+from receipts.vendor import VendorStatusClient, service_key_loader
 
 
 @pytest.fixture
@@ -83,9 +85,15 @@ class LookupProcess:
 
 
 @pytest.fixture
+def watch_store(dynamodb_client: Any, events_table: str) -> WatchStore:
+    return WatchStore(dynamodb_client, events_table)
+
+
+@pytest.fixture
 def new_process(
     settings: LookupSettings,
     event_store: EventStore,
+    watch_store: WatchStore,
     secrets: FakeSecrets,
     clock: FakeClock,
 ) -> Iterator[Callable[..., LookupProcess]]:
@@ -107,11 +115,18 @@ def new_process(
             budget_seconds=effective.vendor_budget_seconds,
             # Short real pauses keep retry tests quick without changing their logic.
             jitter=lambda: 0.1,
+            user_agent=VENDOR_USER_AGENT,
         )
         store = CountingStore(event_store)
         memory: MemoryCache[Remembered] = MemoryCache(max_entries=1000, clock=clock)
         dependencies = build_dependencies(
-            effective, store=store, memory=memory, vendor=vendor, load=secrets, clock=clock
+            effective,
+            store=store,
+            memory=memory,
+            vendor=vendor,
+            watches=SerializedWatches(watch_store),
+            load=secrets,
+            clock=clock,
         )
         return LookupProcess(dependencies=dependencies, store=store, pool=pool)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,11 +14,15 @@ from urllib.parse import urlencode
 from receipts.secret_values import split_secret_value
 from receipts.storage import EventStore, SearchPage, StoredEvent
 from receipts.storage.event_store import CachedAnswer
+from receipts.storage.watches import WatchSource, WatchStore
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
 VENDOR_KEY_REFERENCE = "ssm:/imiconnect-receipts/test/vendor-service-key"
 API_KEYS_REFERENCE = "ssm:/imiconnect-receipts/test/lookup-api-keys"
 API_KEY = "lookup-key-1"
+# moto's tables are not safe for calls from several threads at once (a put during a query's
+# scan breaks it), and POST /v1/reconcile makes its table calls side by side.
+MOTO_TABLE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,22 @@ def transaction_event(transid: str, *, api_key: str | None = API_KEY) -> dict[st
     return _with_key(event, api_key)
 
 
+def reconcile_event(
+    body: object,
+    *,
+    api_key: str | None = API_KEY,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    """POST /v1/reconcile with ``body`` (a ``str`` goes as it is, anything else as JSON)."""
+    event = _with_path(_http_event("transaction-by-id"), "/v1/reconcile")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /v1/reconcile"
+    event["requestContext"]["http"]["method"] = "POST"
+    event.pop("pathParameters", None)
+    event["headers"]["content-type"] = content_type
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return _with_key(event, api_key)
+
+
 def search_event(*, api_key: str | None = API_KEY, **query: str) -> dict[str, Any]:
     event = _http_event("transactions-by-destination")
     event["rawQueryString"] = urlencode(query)
@@ -132,6 +153,11 @@ class CountingStore:
         self.calls.append("list_events")
         return self.store.list_events(transid)
 
+    def has_final_event(self, transid: str) -> bool:
+        self.calls.append("has_final_event")
+        with MOTO_TABLE_LOCK:
+            return self.store.has_final_event(transid)
+
     def search(
         self,
         *,
@@ -152,3 +178,24 @@ class CountingStore:
     def put_cached_answer(self, transid: str, answer: CachedAnswer, *, keep_for: timedelta) -> None:
         self.calls.append("put_cached_answer")
         self.store.put_cached_answer(transid, answer, keep_for=keep_for)
+
+
+@dataclass
+class SerializedWatches:
+    """The real watch store, one call at a time (see MOTO_TABLE_LOCK)."""
+
+    store: WatchStore
+
+    def watch(
+        self,
+        transid: str,
+        *,
+        source: WatchSource,
+        first_seen: datetime,
+        due_at: datetime,
+        horizon_at: datetime,
+    ) -> bool:
+        with MOTO_TABLE_LOCK:
+            return self.store.watch(
+                transid, source=source, first_seen=first_seen, due_at=due_at, horizon_at=horizon_at
+            )

@@ -16,6 +16,7 @@ from tests.integration.lookup.lookup_harness import (
     LambdaContextStub,
     body_of,
     openapi_event,
+    reconcile_event,
     search_event,
     transaction_event,
     vendor_status_event,
@@ -161,7 +162,22 @@ def test_the_handler_builds_everything_from_the_environment(
     assert refused["statusCode"] == 401
     # The service key came from the SecureString parameter.
     assert fake_vendor.requests[0].headers["key"] == fake_vendor.service_key
+    # The vendor client is the layer's, shared with the sweep; the lookup still names itself.
+    assert fake_vendor.requests[0].headers["user-agent"] == "imiconnect-receipts-lookup/1"
     assert fake_vendor.request_count == 1
+
+
+def test_the_handler_registers_ids_in_the_events_table(
+    deployed_environment: None, dynamodb_client: Any, events_table: str
+) -> None:
+    response = lambda_handler(reconcile_event({"transactionids": [TX]}), LambdaContextStub())
+
+    assert response["statusCode"] == 200
+    assert body_of(response)["new"] == 1
+    watch = dynamodb_client.get_item(
+        TableName=events_table, Key={"pk": {"S": f"WATCH#{TX}"}, "sk": {"S": "WATCH"}}
+    )
+    assert watch["Item"]["source"] == {"S": "registered"}
 
 
 def test_an_unreadable_key_secret_refuses_every_request(

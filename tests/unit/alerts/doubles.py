@@ -12,7 +12,9 @@ from typing import Any
 
 from alerts.errors import TargetError, TargetRefusedError
 from alerts.model import DigestMarker, Notice
-from receipts.storage.alert_records import pipe_message_from_stream_record
+from receipts.models.callback import DeliveryEvent
+from receipts.storage import EventStore
+from receipts.storage.alert_records import matches_alert_filter, pipe_message_from_stream_record
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -115,6 +117,28 @@ def body_for_transid(sample: str, transid: str) -> str:
     payload = json.loads(zlib.decompress(base64.b64decode(image["raw"]["B"])))
     payload["deliveryInfoNotification"]["transid"] = transid
     image["raw"]["B"] = zlib.compress(json.dumps(payload).encode())
+    return pipe_message_from_stream_record(record)
+
+
+def stored_event_body(
+    event: DeliveryEvent,
+    *,
+    received_at: datetime = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC),
+) -> str:
+    """The alerts-queue body of any event the table stores flagged for alerting (a status-API
+    failure, a horizon closure): its item as the store writes it, in a stream record."""
+    store = EventStore(client=None, table_name="events")  # type: ignore[arg-type]
+    item = store.event_item(event, received_at=received_at, gtrid=None, alert=True)
+    record = {
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"pk": item["pk"], "sk": item["sk"]},
+            "NewImage": item,
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }
+    assert matches_alert_filter(record)
     return pipe_message_from_stream_record(record)
 
 

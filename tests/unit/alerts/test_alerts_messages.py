@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 from tests.unit.alerts.doubles import EVENTS_DIR
+from tests.unit.alerts.reconciled_samples import horizon_closure, status_api_failure
 
 from alerts import messages
 from alerts.model import Alert, Digest, DigestExample, DigestLine, StormWindow
 from receipts.channels import Channel
-from receipts.lifecycle import DeliveryStatus
-from receipts.models.callback import parse_callback
+from receipts.lifecycle import DeliveryStatus, EventOrigin
+from receipts.models.callback import DeliveryEvent, parse_callback
 from receipts.storage.event_store import StoredEvent
 
 RECEIVED_AT = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -248,3 +249,134 @@ def test_a_digest_renders_for_every_chat_format() -> None:
         "count": 979,
     }
     assert messages.sns_attributes(digest) == {"kind": "digest"}
+
+
+# ---- events the reconcile sweep stored -------------------------------------------------------
+
+
+def _reconciled(event: DeliveryEvent) -> Alert:
+    return messages.build_alert(StoredEvent(event, RECEIVED_AT, None), BASE_URL)
+
+
+def test_a_callback_alert_says_nothing_of_its_origin() -> None:
+    alert = _alert("04-sms-failed")
+
+    assert alert.origin is EventOrigin.CALLBACK
+    assert "Source" not in messages.text(alert)
+    assert "origin" not in messages.sns_attributes(alert)
+    assert "origin" not in messages.webhook_event(alert)["data"]
+
+
+def test_a_failure_the_status_api_told_is_a_failure_found_by_reconciliation() -> None:
+    alert = _reconciled(status_api_failure())
+
+    source = "status API, asked by reconciliation (callbacks were not received)"
+    assert alert.origin is EventOrigin.STATUS_API
+    assert messages.subject(alert) == "Delivery failed: SMS failed, 7200 Unknown Status"
+    assert f"Source:          {source}\n" in messages.text(alert)
+    fields = messages.slack_payload(alert)["blocks"][1]["fields"]
+    assert {"type": "mrkdwn", "text": f"*Source*\n{source}"} in fields
+    assert len(fields) <= 10
+    card = messages.teams_payload(alert)["attachments"][0]["content"]
+    assert {"title": "Source", "value": source} in card["body"][1]["facts"]
+    assert messages.sns_attributes(alert) == {
+        "kind": "alert",
+        "channel": "sms",
+        "status": "failed",
+        "code": "7200",
+        "origin": "status_api",
+    }
+    event = messages.webhook_event(alert)
+    assert event["type"] == "delivery.failed"
+    assert event["data"]["origin"] == "status_api"
+
+
+def test_a_horizon_closure_reads_as_no_final_receipt_not_as_a_failure() -> None:
+    alert = _reconciled(horizon_closure())
+
+    subject = messages.subject(alert)
+    body = messages.text(alert)
+
+    assert alert.origin is EventOrigin.HORIZON
+    assert subject == "No final receipt: SMS to ********5526 after 72 h"
+    assert body.startswith("No final receipt came for a message within 72 h;")
+    assert "Status:          no final receipt\n" in body
+    assert "Source:          reconciliation, closed at the 72 h horizon\n" in body
+    assert "Code:            (none)\n" in body
+    for rendered in (subject, body):
+        assert "failed" not in rendered.lower()
+        assert "unknown code" not in rendered.lower()
+    assert "919908505526" not in body
+
+
+def test_a_horizon_closure_reads_as_no_final_receipt_in_every_target_format() -> None:
+    alert = _reconciled(horizon_closure())
+    subject = "No final receipt: SMS to ********5526 after 72 h"
+
+    slack = messages.slack_payload(alert)
+    card = messages.teams_payload(alert)["attachments"][0]["content"]
+    event = messages.webhook_event(alert)
+
+    assert slack["text"] == subject
+    assert slack["blocks"][0]["text"]["text"] == subject
+    assert {"type": "mrkdwn", "text": "*Status*\nno final receipt"} in slack["blocks"][1]["fields"]
+    assert card["body"][0]["text"] == subject
+    assert card["body"][0]["color"] == "Warning"
+    assert {"title": "Status", "value": "no final receipt"} in card["body"][1]["facts"]
+    assert messages.sns_attributes(alert) == {
+        "kind": "alert",
+        "channel": "sms",
+        "status": "unknown",
+        "origin": "horizon",
+    }
+    assert event["type"] == "delivery.no_final_receipt"
+    data = event["data"]
+    assert (data["status"], data["code"], data["origin"]) == ("unknown", None, "horizon")
+    assert data["horizonHours"] == 72.0
+    assert data["destination"] == "********5526"
+    json.dumps(event)  # serialisable as is
+
+
+def test_a_horizon_subject_leaves_out_what_the_closure_does_not_know() -> None:
+    bare = _reconciled(horizon_closure(channel="", destination="", hours=1.5))
+
+    assert messages.subject(bare) == "No final receipt: Unknown channel after 1.5 h"
+
+
+def test_a_horizon_closure_without_its_hours_still_reads_as_no_final_receipt() -> None:
+    event = horizon_closure()
+    payload = event.payload
+    del payload["horizon"]
+    alert = _reconciled(replace(event, raw_body=json.dumps(payload).encode()))
+
+    assert alert.horizon_hours is None
+    assert messages.subject(alert) == "No final receipt: SMS to ********5526"
+    assert "closed at the horizon" in messages.text(alert)
+
+
+def test_horizon_closures_in_a_digest_are_counted_as_no_final_receipt() -> None:
+    digest = replace(
+        _digest(),
+        lines=(
+            DigestLine(Channel.SMS, DeliveryStatus.UNDELIVERED, 7208, 9_000),
+            DigestLine(Channel.SMS, DeliveryStatus.UNKNOWN, None, 979),
+        ),
+    )
+
+    body = messages.text(digest)
+    slack = messages.slack_payload(digest)["blocks"][1]["text"]["text"]
+    facts = messages.teams_payload(digest)["attachments"][0]["content"]["body"][1]["facts"]
+    lines = messages.webhook_event(digest)["data"]["byChannelAndCode"]
+
+    assert "979  SMS / no final receipt\n" in body
+    assert "*979*  SMS / no final receipt" in slack
+    assert facts[1] == {"title": "979", "value": "SMS / no final receipt"}
+    assert lines[1] == {
+        "channel": "sms",
+        "status": "unknown",
+        "code": None,
+        "count": 979,
+        "origin": "horizon",
+    }
+    assert "origin" not in lines[0]
+    assert "unknown" not in body

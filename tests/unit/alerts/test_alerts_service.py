@@ -12,8 +12,14 @@ from tests.unit.alerts.doubles import (
     RecordingTarget,
     alert_body,
     body_for_transid,
+    stored_event_body,
 )
 from tests.unit.alerts.memory_ledger import InMemoryAlertLedger
+from tests.unit.alerts.reconciled_samples import (
+    SMS_FAILED_TRANSID,
+    horizon_closure,
+    status_api_failure,
+)
 
 from alerts.errors import AlertMessageError, DeliveryIncompleteError
 from alerts.model import Alert, AlertMode, AlertRecord, Digest, DigestMarker, StormWindow
@@ -21,7 +27,7 @@ from alerts.service import AlertRules, AlertService, Outcome, StormControl
 from alerts.settings import DEFAULT_ALERT_STATUSES
 from receipts.channels import Channel
 from receipts.errors import NotificationValidationError
-from receipts.lifecycle import DeliveryStatus
+from receipts.lifecycle import DeliveryStatus, EventOrigin
 
 SMS_UNDELIVERED = "03-sms-un-delivered"
 EMAIL_BOUNCE = "36-email-bounce"
@@ -231,6 +237,110 @@ def test_an_alert_claimed_concurrently_is_neither_sent_nor_counted_twice(
 
 
 # ---- storms become digests -------------------------------------------------------------------
+
+
+# ---- events the reconcile sweep stored -------------------------------------------------------
+
+
+def test_a_failure_the_status_api_told_alerts_like_a_callback_and_says_so(
+    make_service: ServiceFactory, sns: RecordingTarget
+) -> None:
+    outcome = _handle(make_service(), stored_event_body(status_api_failure()))
+
+    assert outcome is Outcome.SENT
+    (alert,) = sns.sent
+    assert isinstance(alert, Alert)
+    assert (alert.status, alert.origin) == (DeliveryStatus.FAILED, EventOrigin.STATUS_API)
+
+
+@pytest.mark.parametrize("first", ["status_api", "callback"])
+def test_a_callback_and_a_status_api_answer_of_one_failure_alert_once(
+    make_service: ServiceFactory, sns: RecordingTarget, first: str
+) -> None:
+    service = make_service()
+    told = {
+        "status_api": stored_event_body(status_api_failure()),
+        "callback": alert_body("04-sms-failed"),
+    }
+    later = "callback" if first == "status_api" else "status_api"
+
+    outcomes = [_handle(service, told[first]), _handle(service, told[later])]
+
+    assert outcomes == [Outcome.SENT, Outcome.DUPLICATE]
+    assert [notice.origin for notice in sns.sent] == [EventOrigin(first)]  # type: ignore[union-attr]
+
+
+def test_a_horizon_closure_alerts_though_unknown_is_no_alert_status(
+    make_service: ServiceFactory, sns: RecordingTarget
+) -> None:
+    assert DeliveryStatus.UNKNOWN not in DEFAULT_ALERT_STATUSES
+
+    outcome = _handle(make_service(), stored_event_body(horizon_closure()))
+
+    assert outcome is Outcome.SENT
+    (alert,) = sns.sent
+    assert isinstance(alert, Alert)
+    assert (alert.status, alert.origin) == (DeliveryStatus.UNKNOWN, EventOrigin.HORIZON)
+    assert alert.horizon_hours == 72.0
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (AlertRules(DEFAULT_ALERT_STATUSES, channels=frozenset({Channel.EMAIL})), Outcome.FILTERED),
+        (AlertRules(DEFAULT_ALERT_STATUSES, channels=frozenset({Channel.SMS})), Outcome.SENT),
+        # A closure has no code: code filters pick among reported failures only.
+        (AlertRules(DEFAULT_ALERT_STATUSES, codes=frozenset({7208})), Outcome.SENT),
+        (AlertRules(frozenset({DeliveryStatus.BOUNCED})), Outcome.SENT),
+    ],
+)
+def test_only_the_channel_filter_applies_to_a_horizon_closure(
+    make_service: ServiceFactory, rules: AlertRules, expected: Outcome
+) -> None:
+    assert _handle(make_service(rules=rules), stored_event_body(horizon_closure())) is expected
+
+
+def test_a_real_failure_after_a_horizon_closure_alerts_too(
+    make_service: ServiceFactory, sns: RecordingTarget
+) -> None:
+    service = make_service()
+    closure = stored_event_body(horizon_closure())
+
+    outcomes = [
+        _handle(service, closure),
+        _handle(service, closure),
+        _handle(service, alert_body("04-sms-failed")),
+    ]
+
+    assert outcomes == [Outcome.SENT, Outcome.DUPLICATE, Outcome.SENT]
+    assert [(n.transid, n.status) for n in sns.sent] == [  # type: ignore[union-attr]
+        (SMS_FAILED_TRANSID, DeliveryStatus.UNKNOWN),
+        (SMS_FAILED_TRANSID, DeliveryStatus.FAILED),
+    ]
+
+
+def test_horizon_closures_in_a_storm_are_digested_on_a_line_of_their_own(
+    make_service: ServiceFactory,
+    scheduler: RecordingScheduler,
+    clock: FakeClock,
+    sns: RecordingTarget,
+) -> None:
+    service = make_service(storm=StormControl(threshold=1, window_seconds=300))
+    run = service.start_batch(25.0)
+    run.handle(body_for_transid(SMS_UNDELIVERED, "first"))
+    for index in range(3):
+        run.handle(stored_event_body(horizon_closure(f"closed-{index}")))
+    run.handle(body_for_transid(SMS_UNDELIVERED, "sms-0"))
+
+    _deliver_markers(service, scheduler, clock)
+
+    digest = sns.sent[-1]
+    assert isinstance(digest, Digest)
+    assert [(line.status, line.code, line.count) for line in digest.lines] == [
+        (DeliveryStatus.UNKNOWN, None, 3),
+        (DeliveryStatus.UNDELIVERED, 7208, 1),
+    ]
+    assert digest.lines[0].is_no_final_receipt
 
 
 def test_a_storm_becomes_one_digest_after_the_threshold(

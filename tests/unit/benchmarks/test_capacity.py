@@ -198,3 +198,65 @@ def test_a_key_above_half_the_limit_is_warned_about_and_the_run_still_succeeds(
 
 def test_no_warning_when_every_key_is_under_half_the_limit() -> None:
     assert warning_line(CapacityModel(SMALL).run()) is None
+
+
+# ---- the reconcile sweep at the peak ----------------------------------------------------------
+
+
+def test_the_sweep_checks_every_transaction_the_open_index_names(tmp_path: Path) -> None:
+    from benchmarks.capacity_reconcile import QUIET_SHARE, report_lines, sweep_capacity
+
+    result = CapacityModel(SMALL).run()
+    sweep = sweep_capacity(
+        result, capacity.load_template(), tmp_path / "absent.md", measure_cpu=False
+    )
+
+    assert sweep.checks_per_second_peak == result.open_transactions / SMALL.seconds
+    assert sweep.entries_per_second_peak == len(result.open_entry_sizes) / SMALL.seconds
+    assert sweep.checks_per_second_average == pytest.approx(sweep.checks_per_second_peak / 3)
+    assert sweep.watches_per_second_peak == pytest.approx(
+        sweep.checks_per_second_peak * QUIET_SHARE
+    )
+    assert sweep.discovery_table_units_per_second == pytest.approx(
+        sweep.checks_per_second_peak * 0.5  # a transaction's events fit in 4 KB
+    )
+    rows, notes = report_lines(sweep, 3000, 1000)
+    assert any(row.startswith("| Discovery: transactions to check") for row in rows)
+    assert any("stated (no reconcile row" in note for note in notes)
+
+
+def test_one_run_checks_what_its_discovery_time_allows_per_interval(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from benchmarks.capacity_reconcile import sweep_capacity
+
+    result = CapacityModel(SMALL).run()
+    sweep = sweep_capacity(
+        result, capacity.load_template(), tmp_path / "absent.md", measure_cpu=False
+    )
+    settings = sweep.settings
+
+    # Discovery has no count bound: its time and the function's share of a vCPU set its pace.
+    for cpu_seconds in (0.001, 1.0):
+        paced = replace(sweep, check_cpu_seconds=cpu_seconds)
+        assert paced.run_checks_per_second == pytest.approx(
+            settings.run_seconds
+            * settings.discovery_share
+            * settings.vcpu
+            / (cpu_seconds * settings.interval_seconds)
+        )
+
+
+def test_calls_per_watch_come_from_the_bench_table_when_it_has_them(tmp_path: Path) -> None:
+    from benchmarks.capacity_reconcile import CALLS_PER_WATCH, calls_per_watch
+
+    latest = tmp_path / "latest.md"
+    latest.write_text(
+        "| Figure | Measured | Baseline | Ratio |\n| --- | --- | --- | --- |\n"
+        "| Reconcile: vendor calls per transaction, horizon-closed included | 1.37 (2.0% "
+        "closed at the horizon) | one call each: 1.00 | 1.37x |\n",
+        encoding="utf-8",
+    )
+
+    assert calls_per_watch(latest)[0] == 1.37
+    assert calls_per_watch(tmp_path / "absent.md")[0] == CALLS_PER_WATCH

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from receipts.lifecycle import (
     FAILURE_STATUSES,
     DeliveryStatus,
+    EventOrigin,
     canonical_status,
     current_event,
     current_status,
+    is_final_event,
 )
 
 
@@ -24,6 +26,7 @@ class Event:
     occurred_at: datetime
     code: int | None
     raw_status: str
+    origin: EventOrigin = EventOrigin.CALLBACK
 
 
 BASE = datetime(2016, 7, 20, 17, 13, 17, tzinfo=UTC)
@@ -34,6 +37,7 @@ events_strategy = st.builds(
     occurred_at=st.integers(min_value=0, max_value=3600).map(lambda s: BASE + timedelta(seconds=s)),
     code=st.one_of(st.none(), st.integers(min_value=7000, max_value=7610)),
     raw_status=st.sampled_from(["Submitted", "Submited", "Delivered", "Failed", "Read", "x"]),
+    origin=st.sampled_from(list(EventOrigin)),
 )
 
 
@@ -132,3 +136,28 @@ def test_final_statuses() -> None:
     assert DeliveryStatus.EXPIRED.is_final
     assert DeliveryStatus.EXPIRED.is_failure
     assert not DeliveryStatus.READ.is_failure
+
+
+def _at(seconds: int, status: DeliveryStatus, origin: EventOrigin = EventOrigin.CALLBACK) -> Event:
+    return Event(status, BASE + timedelta(seconds=seconds), None, status.value, origin)
+
+
+@pytest.mark.parametrize(
+    "in_progress", [DeliveryStatus.QUEUED, DeliveryStatus.SUBMITTED, DeliveryStatus.UNKNOWN]
+)
+def test_a_horizon_closure_settles_whatever_was_in_progress(in_progress: DeliveryStatus) -> None:
+    # A later in-progress callback (a late retry of "submitted") does not reopen it either.
+    closure = _at(10, DeliveryStatus.UNKNOWN, EventOrigin.HORIZON)
+    winner = current_event([_at(0, in_progress), closure, _at(20, in_progress)])
+    assert winner == closure
+    assert is_final_event(closure) and not is_final_event(_at(0, DeliveryStatus.UNKNOWN))
+
+
+@pytest.mark.parametrize(
+    "receipt", [DeliveryStatus.DELIVERED, DeliveryStatus.READ, DeliveryStatus.FAILED]
+)
+def test_a_real_receipt_arriving_after_the_horizon_outranks_the_closure(
+    receipt: DeliveryStatus,
+) -> None:
+    late = _at(0, receipt)  # its own timestamp may even be older than the closure
+    assert current_event([_at(10, DeliveryStatus.UNKNOWN, EventOrigin.HORIZON), late]) == late

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lookup.errors import VendorError
 from lookup.service import CachePolicy
+from receipts.lifecycle import is_final_event
 from receipts.models.callback import parse_callback
 from receipts.storage import SearchPage, StoredEvent, StoreUnavailableError
 from receipts.storage.event_store import CachedAnswer
+from receipts.vendor import VendorError
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -70,6 +71,10 @@ class InMemoryStore:
     def list_events(self, transid: str) -> list[StoredEvent]:
         self._touch("list_events")
         return list(self.events.get(transid, []))
+
+    def has_final_event(self, transid: str) -> bool:
+        self._touch("has_final_event")
+        return any(is_final_event(stored.event) for stored in self.events.get(transid, []))
 
     def search(
         self,

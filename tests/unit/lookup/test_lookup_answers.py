@@ -21,10 +21,12 @@ from lookup.answers import (
 from lookup.schemas import AnswerSource
 from receipts.channels import Channel, canonical_channel
 from receipts.codes.classification import Classification
-from receipts.lifecycle import DeliveryStatus, canonical_status
+from receipts.lifecycle import DeliveryStatus, EventOrigin, canonical_status
+from receipts.models.reconciled import horizon_event, status_api_event
 from receipts.models.status_api import parse_status_response
-from receipts.storage import SearchPage
+from receipts.storage import SearchPage, StoredEvent
 from receipts.storage.event_store import SearchMatch
+from receipts.timestamps import format_rfc1123
 
 SMS_TX = "262895e4-2217-4eef-92ca-79fd0250c4a3"
 
@@ -177,6 +179,73 @@ def test_a_callbacks_view_says_how_old_its_news_is() -> None:
     assert view.as_of == START + timedelta(seconds=5)
     assert view.correlationid == "4eef-92ca-79fd0250c4a3-262895e4-2217"
     assert len(view.timeline) == 2
+
+
+def _horizon_closure(hours_later: int = 72) -> StoredEvent:
+    closed_at = START + timedelta(hours=hours_later)
+    event = horizon_event(SMS_TX, closed_at=closed_at, horizon_hours=72, reason="no receipt")
+    return StoredEvent(event=event, received_at=closed_at, gtrid=None)
+
+
+def _status_api_answer(status: str, minutes_later: int) -> StoredEvent:
+    at = START + timedelta(minutes=minutes_later)
+    transaction = {
+        "transactionid": SMS_TX,
+        "channel": "SMS",
+        "status": status,
+        "last_updated": format_rfc1123(at),
+    }
+    return StoredEvent(event=status_api_event(SMS_TX, transaction), received_at=at, gtrid=None)
+
+
+def test_every_timeline_entry_says_where_it_came_from() -> None:
+    events = [
+        stored("01-sms-submitted", timeStamp="2024-05-01T10:00:01.000Z"),
+        _status_api_answer("sent", minutes_later=15),
+        _horizon_closure(),
+    ]
+
+    entries = timeline(events)
+
+    assert [entry.origin for entry in entries] == [
+        EventOrigin.CALLBACK,
+        EventOrigin.STATUS_API,
+        EventOrigin.HORIZON,
+    ]
+    assert entries[-1].model_dump(mode="json")["origin"] == "horizon"
+
+
+def test_a_horizon_closure_is_final_with_status_unknown() -> None:
+    events = [stored("01-sms-submitted"), _horizon_closure()]
+
+    view = callbacks_view(SMS_TX, events, now=START + timedelta(hours=73))
+
+    assert view.status is DeliveryStatus.UNKNOWN
+    assert view.final is True
+    assert view.timeline[-1].origin is EventOrigin.HORIZON
+
+
+def test_a_receipt_after_the_horizon_still_outranks_the_closure() -> None:
+    late_delivery = stored("02-sms-delivered", received_at=START + timedelta(hours=80))
+
+    view = callbacks_view(SMS_TX, [_horizon_closure(), late_delivery], now=START)
+
+    assert (view.status, view.final) == (DeliveryStatus.DELIVERED, True)
+
+
+def test_the_vendor_shaped_answer_never_stands_on_a_horizon_closure() -> None:
+    # The closure is this product's conclusion, not the vendor's word: the drop-in asks.
+    events = [stored("01-sms-submitted"), _horizon_closure()]
+
+    assert vendor_answer_from_callbacks(SMS_TX, events) is None
+
+
+def test_the_status_apis_final_answer_answers_in_the_vendors_shape() -> None:
+    events = [stored("01-sms-submitted"), _status_api_answer("delivered", minutes_later=15)]
+
+    answer = vendor_answer_from_callbacks(SMS_TX, events)
+
+    assert answer is not None and answer[0]["status"] == "delivered"
 
 
 def test_a_callbacks_view_needs_an_event() -> None:

@@ -8,19 +8,24 @@ import pytest
 
 from lookup.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
+    REPORTED_ERRORS,
     AuthenticationUnavailableError,
     InvalidSearchError,
-    ServiceKeyUnavailableError,
+    InvalidTransactionIdError,
     TransactionNotFoundError,
     UnauthorizedError,
-    VendorFailedError,
-    VendorRejectedError,
-    VendorUnreachableError,
     describe,
 )
 from lookup.http_errors import problem_response
 from receipts.storage import StoreUnavailableError
 from receipts.storage.event_store import InvalidCursorError
+from receipts.vendor import (
+    NotAPathSegmentError,
+    ServiceKeyUnavailableError,
+    VendorFailedError,
+    VendorRejectedError,
+    VendorUnreachableError,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +91,8 @@ def test_a_rate_limit_says_when_to_retry() -> None:
         (VendorUnreachableError("ReadTimeoutError", attempts=3), 504, "vendor_unreachable"),
         (VendorFailedError("HTTP 503", http_status=503), 502, "vendor_error"),
         (ServiceKeyUnavailableError("GetParameterError"), 502, "service_key_unavailable"),
+        (InvalidTransactionIdError("a/b"), 400, "invalid_transaction_id"),
+        (NotAPathSegmentError("'..' is not a path segment"), 400, "invalid_transaction_id"),
     ],
 )
 def test_every_failure_has_its_answer(error: Exception, http_status: int, code: str) -> None:
@@ -93,6 +100,9 @@ def test_every_failure_has_its_answer(error: Exception, http_status: int, code: 
 
     assert problem is not None
     assert (problem.http_status, problem.code) == (http_status, code)
+    # The vendor's errors are the shared layer's, no LookupRequestErrors: the HTTP error
+    # handler must still catch every failure described here.
+    assert isinstance(error, REPORTED_ERRORS)
 
 
 def test_an_unrelated_error_is_not_described() -> None:

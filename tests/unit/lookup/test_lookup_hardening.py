@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.unit.layer.test_vendor_status_client import FakePool, _response
 from tests.unit.lookup.lookup_fakes import (
     POLICY,
     FakeClock,
@@ -14,16 +15,15 @@ from tests.unit.lookup.lookup_fakes import (
     stored,
     vendor_body,
 )
-from tests.unit.lookup.test_lookup_vendor_retries import FakePool, ManualTime, _client, _response
 
 from local_stack.template import load_template, resource
-from lookup.deadline import Deadline
-from lookup.errors import InvalidTransactionIdError, VendorRejectedError, VendorUnreachableError
 from lookup.memory_cache import MemoryCache
 from lookup.service import CachePolicy, LookupService, Remembered
 from lookup.settings import settings_from
-from lookup.wiring import table_client
+from lookup.wiring import table_client, vendor_client
+from receipts.deadline import Deadline
 from receipts.storage import keys
+from receipts.vendor import VendorRejectedError, VendorUnreachableError
 
 SETTINGS = {
     "VENDOR_BASE_URL": "https://api.imiconnect.io",
@@ -36,43 +36,23 @@ SETTINGS = {
 # ---- the vendor URL ----------------------------------------------------------------------
 
 
-def test_the_id_is_one_encoded_path_segment_of_the_vendor_url() -> None:
+def test_the_lookup_asks_the_vendor_as_it_always_has() -> None:
+    # The client is shared with the reconcile sweep; the lookup's requests still say who
+    # sends them, so nothing the vendor sees from it changed when the client moved.
     pool = FakePool(_response(200, []))
-
-    _client(pool, ManualTime()).fetch_status("a/b?c#d%2E")
-
-    assert pool.requests[0]["url"] == (
-        "https://api.imiconnect.io/resources/v1/messaging/status/a%2Fb%3Fc%23d%252E"
+    client = vendor_client(
+        settings_from(SETTINGS), load=lambda *_args, **_kw: ("service-key",), pool=pool
     )
 
+    client.fetch_status("a/b")
 
-@pytest.mark.parametrize("transid", [".", "..", ""])
-def test_a_dot_segment_never_reaches_the_vendor(transid: str) -> None:
-    pool = FakePool(_response(200, []))
-
-    with pytest.raises(InvalidTransactionIdError):
-        _client(pool, ManualTime()).fetch_status(transid)
-
-    assert pool.requests == []
-
-
-def test_the_vendor_gets_only_what_is_left_of_the_request(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    pool = FakePool(_response(200, []))
-
-    _client(pool, ManualTime(), timeout_seconds=4.0).fetch_status("tx", within_seconds=1.5)
-
-    assert pool.requests[0]["timeout"].total == pytest.approx(1.5)
-
-
-def test_no_vendor_attempt_starts_without_time_left() -> None:
-    pool = FakePool(_response(200, []))
-
-    with pytest.raises(VendorUnreachableError):
-        _client(pool, ManualTime()).fetch_status("tx", within_seconds=0.01)
-
-    assert pool.requests == []
+    [request] = pool.requests
+    assert request["url"] == "https://api.imiconnect.io/resources/v1/messaging/status/a%2Fb"
+    assert request["headers"] == {
+        "key": "service-key",
+        "accept": "application/json",
+        "user-agent": "imiconnect-receipts-lookup/1",
+    }
 
 
 # ---- the deadline ------------------------------------------------------------------------

@@ -31,6 +31,12 @@ def _document_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
     return {(method, path) for path, item in document["paths"].items() for method in item}
 
 
+def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (path, operation) for path, item in document["paths"].items() for operation in item.values()
+    ]
+
+
 def test_every_route_of_the_template_is_documented_and_nothing_else() -> None:
     template_routes = _template_routes()
 
@@ -52,14 +58,14 @@ def test_every_route_but_the_document_itself_needs_an_api_key() -> None:
     assert schemes["ApiKey"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
     assert schemes["VendorKey"]["in"] == "header"
     assert schemes["VendorKey"]["name"] == "key"
-    for path, item in document["paths"].items():
-        security = item["get"].get("security")
+    for path, operation in _operations(document):
+        security = operation.get("security")
         if path == "/openapi.json":
             assert security is None
         elif path == "/resources/v1/messaging/status/{key}/{transactionid}":
             # The key is the path's first parameter: no header is needed.
             assert security is None
-            assert item["get"]["parameters"][0]["name"] == "key"
+            assert operation["parameters"][0]["name"] == "key"
         elif path.startswith("/resources/"):
             # Client code written for the vendor sends its key in the vendor's `key` header.
             assert security == [{"ApiKey": []}, {"VendorKey": []}]
@@ -71,8 +77,8 @@ def test_errors_are_documented_in_the_single_error_shape() -> None:
     document = openapi_document()
     error_reference = {"$ref": "#/components/schemas/ErrorBody"}
 
-    for item in document["paths"].values():
-        responses = item["get"]["responses"]
+    for _path, operation in _operations(document):
+        responses = operation["responses"]
         assert "422" not in responses  # validation failures are answered 400
         assert responses["500"]["content"]["application/json"]["schema"] == error_reference
     vendor_route = document["paths"]["/resources/v1/messaging/status/{transactionid}"]["get"]
@@ -130,6 +136,31 @@ def test_the_committed_document_is_the_generated_one() -> None:
 
 
 def test_every_route_documents_its_success_answer() -> None:
-    for path, item in openapi_document()["paths"].items():
-        success = item["get"]["responses"].get("200", {})
+    for path, operation in _operations(openapi_document()):
+        success = operation["responses"].get("200", {})
         assert success.get("content", {}).get("application/json", {}).get("schema"), path
+
+
+def test_the_reconcile_route_documents_its_body_and_answer() -> None:
+    document = openapi_document()
+    operation = document["paths"]["/v1/reconcile"]["post"]
+    schemas = document["components"]["schemas"]
+
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ReconcileRequest"}
+    ids = schemas["ReconcileRequest"]["properties"]["transactionids"]
+    assert (ids["minItems"], ids["maxItems"]) == (1, 1000)
+    assert ids["items"] == {"type": "string"}  # a malformed id is refused, not the request
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/ReconcileAnswer"}
+    fields = schemas["ReconcileAnswer"]["properties"]
+    assert set(fields) == {"new", "known", "refused", "refusals", "watching_until"}
+    assert all(field.get("description") for field in fields.values())
+    assert {"400", "401", "503"} <= set(operation["responses"])
+
+
+def test_every_timeline_event_says_where_it_came_from() -> None:
+    schemas = openapi_document()["components"]["schemas"]
+
+    assert "origin" in schemas["TimelineEntry"]["required"]
+    assert schemas["EventOrigin"]["enum"] == ["callback", "status_api", "horizon"]

@@ -16,18 +16,13 @@ from tests.unit.lookup.lookup_fakes import (
     vendor_body,
 )
 
-from lookup.errors import (
-    InvalidSearchError,
-    TransactionNotFoundError,
-    VendorFailedError,
-    VendorRejectedError,
-    VendorUnreachableError,
-)
+from lookup.errors import InvalidSearchError, TransactionNotFoundError
 from lookup.schemas import AnswerSource
 from lookup.service import LookupService
 from receipts.lifecycle import DeliveryStatus
 from receipts.storage import SearchPage
 from receipts.storage.event_store import CachedAnswer, InvalidCursorError
+from receipts.vendor import VendorFailedError, VendorRejectedError, VendorUnreachableError
 
 TX = "262895e4-2217-4eef-92ca-79fd0250c4a3"
 

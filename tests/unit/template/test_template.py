@@ -51,6 +51,18 @@ def test_every_function_uses_the_layer_built_without_docker(name: str) -> None:
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
 
 
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_function_has_its_build_target(name: str) -> None:
+    # sam build runs build-<logical id> from the CodeUri's Makefile (BuildMethod: makefile).
+    code_uri = FUNCTIONS[name]["Properties"]["CodeUri"]
+    makefile = (TEMPLATE_PATH.parent / code_uri / "Makefile").read_text(encoding="utf-8")
+    package = FUNCTIONS[name]["Properties"]["Handler"].split(".", 1)[0]
+
+    assert re.search(
+        rf"^build-{name}:\n\t\$\(call copy_package,{package}\)$", makefile, flags=re.MULTILINE
+    )
+
+
 def test_table_is_on_demand_encrypted_recoverable_and_expiring() -> None:
     table = resource("EventsTable")["Properties"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"

@@ -26,7 +26,7 @@ from receipts.channels import Channel, canonical_channel
 from receipts.codes.classification import Classification
 from receipts.codes.lookup import classify, resolve_code
 from receipts.errors import NotificationValidationError
-from receipts.lifecycle import DeliveryStatus, canonical_status
+from receipts.lifecycle import DeliveryStatus, EventOrigin, canonical_status
 from receipts.models.identity import event_identity
 from receipts.timestamps import UNKNOWN_INSTANT, parse_callback_timestamp
 
@@ -81,6 +81,8 @@ class DeliveryEvent:
     callback_data: str
     subtid: str | None = None
     raw_body: bytes = field(repr=False)
+    # Not read from the body: the store keeps it beside the event (``origin`` attribute).
+    origin: EventOrigin = EventOrigin.CALLBACK
 
     @property
     def payload(self) -> Any:

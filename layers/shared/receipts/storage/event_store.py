@@ -8,10 +8,12 @@ write shards (``receipts.storage.keys``) are read shard by shard, side by side, 
 from __future__ import annotations
 
 import heapq
+import json
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -20,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
-from receipts.lifecycle import DeliveryStatus
+from receipts.lifecycle import DeliveryStatus, EventOrigin, is_final_event
 from receipts.models.callback import DeliveryEvent
 from receipts.storage import keys
 from receipts.storage.search_cursor import (
@@ -42,7 +44,9 @@ Result = TypeVar("Result")
 __all__ = [
     "CachedAnswer",
     "EventStore",
+    "EventSummary",
     "InvalidCursorError",
+    "OpenPage",
     "QuarantinedBody",
     "SearchMatch",
     "SearchPage",
@@ -50,6 +54,7 @@ __all__ = [
     "StoredEvent",
     "quarantined_from_item",
     "search_match_from_item",
+    "side_by_side",
     "stored_event_from_item",
 ]
 
@@ -89,6 +94,25 @@ class SearchMatch(NamedTuple):
 class SearchPage(NamedTuple):
     matches: list[SearchMatch]
     next_cursor: str | None
+
+
+class EventSummary(NamedTuple):
+    """A stored event as the reconcile sweep sees it (``LifecycleEvent``): no body read."""
+
+    status: DeliveryStatus
+    origin: EventOrigin
+    occurred_at: datetime
+    received_at: datetime
+    code: int | None
+    channel: Channel
+    destination: str
+    correlationid: str
+    raw_status: str = ""
+
+
+class OpenPage(NamedTuple):
+    transids: list[str]
+    next: str | None
 
 
 class CachedAnswer(NamedTuple):
@@ -145,6 +169,37 @@ def _call(operation: Callable[..., Any], *args: Any, **request: Any) -> Any:
         raise StoreUnavailableError(str(error)) from error
 
 
+def batch_get(
+    client: DynamoDBClient,
+    table: str,
+    item_keys: list[AttributeMap],
+    options: Mapping[str, Any],
+    *,
+    unread: str,
+) -> list[AttributeMap]:
+    """The items of ``item_keys`` that exist, 100 keys a call, unprocessed keys asked again.
+
+    ``options`` go into each call's request for the table (a projection, consistent reads);
+    ``unread`` names what is missing when the table leaves keys unread after every round.
+    """
+    found: list[AttributeMap] = []
+    pending = list(item_keys)
+    rounds = 0
+    while pending:
+        if rounds == _BATCH_GET_ROUNDS:
+            raise StoreUnavailableError(f"the table left {unread} unread")
+        batch, pending = pending[:_BATCH_GET_LIMIT], pending[_BATCH_GET_LIMIT:]
+        answer = _call(client.batch_get_item, RequestItems={table: {"Keys": batch, **options}})
+        found.extend(answer.get("Responses", {}).get(table, []))
+        unprocessed = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if unprocessed:
+            # DynamoDB's advice for unprocessed keys: back off, then ask for them again.
+            rounds += 1
+            time.sleep(0.025 * 2**rounds)
+            pending = unprocessed + pending
+    return found
+
+
 def _parse_instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -156,7 +211,7 @@ def _reader_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=keys.WRITE_SHARDS, thread_name_prefix="table-read")
 
 
-def _side_by_side(calls: Sequence[Callable[[], Result]]) -> list[Result]:
+def side_by_side(calls: Sequence[Callable[[], Result]]) -> list[Result]:
     """Run the calls in parallel; their results in order, or the first call's error."""
     if len(calls) == 1:
         return [calls[0]()]
@@ -188,7 +243,12 @@ class EventStore:
     # ---- events -------------------------------------------------------------------------
 
     def event_item(
-        self, event: DeliveryEvent, *, received_at: datetime, gtrid: str | None
+        self,
+        event: DeliveryEvent,
+        *,
+        received_at: datetime,
+        gtrid: str | None,
+        alert: bool | None = None,
     ) -> AttributeMap:
         """The stored form of one callback (public so benchmarks can size it)."""
         item: AttributeMap = {
@@ -207,6 +267,9 @@ class EventStore:
             item["code"] = _n(event.code)
         if gtrid:
             item["gtrid"] = _s(gtrid)
+        if event.origin is not EventOrigin.CALLBACK:
+            # Callbacks, nearly every event, carry no origin: absent means "callback".
+            item["origin"] = _s(event.origin.value)
         # One sort attribute serves all three indexes: it is the same "when, which" value.
         item[keys.INDEX_SORT_ATTRIBUTE] = _s(keys.index_sort_key(event.occurred_at, event.transid))
         if event.destination.strip():
@@ -215,18 +278,27 @@ class EventStore:
         shard = keys.shard_of(event.transid)
         if event.correlationid:
             item[keys.CORRELATION_KEY] = _s(keys.correlation_key(event.correlationid, shard))
-        if not event.status.is_final:
-            item["open_key"] = _s(keys.open_key(received_at.date().isoformat(), shard))
-        if event.is_failure:
+        if not is_final_event(event):
+            item["open_key"] = _s(keys.open_key(keys.arrival_bucket(received_at), shard))
+        if event.is_failure if alert is None else alert:
             # The alerts pipe filters the table's stream on this flag.
             item["alert"] = {"BOOL": True}
         return item
 
     def put_event(
-        self, event: DeliveryEvent, *, received_at: datetime, gtrid: str | None = None
+        self,
+        event: DeliveryEvent,
+        *,
+        received_at: datetime,
+        gtrid: str | None = None,
+        alert: bool | None = None,
     ) -> bool:
-        """Store a callback once. True when stored now, False when it was already there."""
-        item = self.event_item(event, received_at=received_at, gtrid=gtrid)
+        """Store an event once. True when stored now, False when it was already there.
+
+        ``alert`` overrides whether the alerts pipe picks the event up (by default: a
+        failure does); the horizon's "no final receipt" is alerted only when asked for.
+        """
+        item = self.event_item(event, received_at=received_at, gtrid=gtrid, alert=alert)
         try:
             _call(
                 self._client.put_item,
@@ -250,6 +322,10 @@ class EventStore:
             },
         )
         return [stored_event_from_item(item) for item in items]
+
+    def has_final_event(self, transid: str) -> bool:
+        """Whether a final event of the transaction is stored (keys and a few attributes)."""
+        return any(is_final_event(event) for event in self.event_summaries(transid))
 
     def _query(self, **request: Any) -> list[AttributeMap]:
         items: list[AttributeMap] = []
@@ -294,7 +370,7 @@ class EventStore:
         after = decode_cursor(cursor, search=search) if cursor else None
         resumed = _shards_holding_transaction(after.transid, len(partitions)) if after else set()
         try:
-            reads = _side_by_side(
+            reads = side_by_side(
                 [
                     partial(
                         self._read_shard,
@@ -378,60 +454,76 @@ class EventStore:
             }
             for item in items
         }
-        found: dict[str, AttributeMap] = {}
-        pending = list(one_event_each.values())
-        for attempt in range(_BATCH_GET_ROUNDS):
-            if not pending:
-                return found
-            if attempt:
-                time.sleep(0.025 * 2**attempt)  # DynamoDB's advice for unprocessed keys
-            batch, pending = pending[:_BATCH_GET_LIMIT], pending[_BATCH_GET_LIMIT:]
-            answer = _call(
-                self._client.batch_get_item,
-                RequestItems={
-                    self._table: {
-                        "Keys": batch,
-                        "ProjectionExpression": "#pk, #other",
-                        "ExpressionAttributeNames": {
-                            "#pk": keys.PARTITION_KEY,
-                            "#other": attribute,
-                        },
-                    }
-                },
-            )
-            for item in answer.get("Responses", {}).get(self._table, []):
-                if attribute in item:
-                    found[item[keys.PARTITION_KEY]["S"]] = {attribute: item[attribute]}
-            unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {})
-            pending = unprocessed.get("Keys", []) + pending
-        if pending:
-            raise StoreUnavailableError("the table left part of a search's keys unread")
-        return found
-
-    def open_transactions(self, day: str, limit: int = 100) -> list[str]:
-        """Transaction ids with an in-progress event that arrived on ``day`` (YYYY-MM-DD).
-
-        Every shard of the day is read, side by side, ``limit`` index entries per page.
-        """
-        shards = _side_by_side(
-            [
-                partial(
-                    self._query,
-                    IndexName=keys.OPEN_INDEX,
-                    KeyConditionExpression="open_key = :key",
-                    ExpressionAttributeValues={":key": _s(key)},
-                    Limit=limit,
-                )
-                for key in keys.open_keys(day)
-            ]
-        )
-        return sorted(
+        items = batch_get(
+            self._client,
+            self._table,
+            list(one_event_each.values()),
             {
-                item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX)
-                for items in shards
-                for item in items
-            }
+                "ProjectionExpression": "#pk, #other",
+                "ExpressionAttributeNames": {"#pk": keys.PARTITION_KEY, "#other": attribute},
+            },
+            unread="part of a search's keys",
         )
+        return {
+            item[keys.PARTITION_KEY]["S"]: {attribute: item[attribute]}
+            for item in items
+            if attribute in item
+        }
+
+    def event_summaries(self, transid: str) -> list[EventSummary]:
+        """What the reconcile sweep needs of each stored event, without reading raw bodies."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": _s(keys.transaction_key(transid)),
+                ":prefix": _s(keys.EVENT_SORT_PREFIX),
+            },
+            ProjectionExpression="sk, received_at, channel, origin, code, #d, #c",
+            ExpressionAttributeNames={"#d": keys.DESTINATION_KEY, "#c": keys.CORRELATION_KEY},
+        )
+        return [_summary_from_item(item) for item in items]
+
+    def open_page(
+        self, bucket: str, shard: int, *, start: str | None = None, limit: int = 200
+    ) -> OpenPage:
+        """One page of a bucket's shard in the open index: the transids, and where to go on.
+
+        ``start`` and ``OpenPage.next`` are opaque (the page's LastEvaluatedKey as JSON).
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.OPEN_INDEX,
+            "KeyConditionExpression": "open_key = :key",
+            "ExpressionAttributeValues": {":key": _s(keys.open_key(bucket, shard))},
+            "ProjectionExpression": keys.PARTITION_KEY,
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = json.loads(start)
+        answer = _call(self._client.query, **request)
+        transids = list(
+            dict.fromkeys(
+                item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX)
+                for item in answer.get("Items", [])
+            )
+        )
+        last = answer.get("LastEvaluatedKey")
+        return OpenPage(transids, json.dumps(last, sort_keys=True) if last else None)
+
+    def open_transactions(self, bucket: str, limit: int = 200) -> list[str]:
+        """Every transid with an in-progress event in ``bucket``, every shard and page read."""
+
+        def whole_shard(shard: int) -> list[str]:
+            found: list[str] = []
+            start: str | None = None
+            while True:
+                page = self.open_page(bucket, shard, start=start, limit=limit)
+                found.extend(page.transids)
+                if not (start := page.next):
+                    return found
+
+        shards = side_by_side([partial(whole_shard, shard) for shard in range(keys.WRITE_SHARDS)])
+        return sorted({transid for transids in shards for transid in transids})
 
     # ---- cached status-API answers ------------------------------------------------------
 
@@ -498,7 +590,7 @@ class EventStore:
 
     def list_quarantine(self, day: str) -> list[QuarantinedBody]:
         """Every body quarantined on ``day``, in order of arrival (then of request id)."""
-        shards = _side_by_side(
+        shards = side_by_side(
             [
                 partial(
                     self._query,
@@ -517,10 +609,29 @@ def stored_event_from_item(item: AttributeMap) -> StoredEvent:
     from receipts.models.callback import parse_callback
 
     event = parse_callback(zlib.decompress(item["raw"]["B"]))
+    origin = item.get("origin", {}).get("S")
+    if origin:
+        event = replace(event, origin=EventOrigin(origin))
     return StoredEvent(
         event=event,
         received_at=_parse_instant(item["received_at"]["S"]),
         gtrid=item.get("gtrid", {}).get("S"),
+    )
+
+
+def _summary_from_item(item: AttributeMap) -> EventSummary:
+    # sk: EV#{occurred}#{status}#{identity}
+    _, occurred, status, _ = item[keys.SORT_KEY]["S"].split("#", 3)
+    code = item.get("code", {}).get("N")
+    return EventSummary(
+        status=DeliveryStatus(status),
+        origin=EventOrigin(item.get("origin", {}).get("S", EventOrigin.CALLBACK.value)),
+        occurred_at=_parse_instant(occurred),
+        received_at=_parse_instant(item["received_at"]["S"]),
+        code=int(code) if code is not None else None,
+        channel=Channel(item["channel"]["S"]),
+        destination=keys.strip_prefix(item.get(keys.DESTINATION_KEY, {}).get("S", "")),
+        correlationid=keys.strip_prefix(item.get(keys.CORRELATION_KEY, {}).get("S", "")),
     )
 
 

@@ -7,6 +7,10 @@
 - cached status-API answer: pk ``CACHE#{transid}``, sk ``STATUS``.
 - quarantined body: pk ``QUARANTINE#{day}`` or ``QUARANTINE.{shard}#{day}``, sk
   ``{received}#{request id}``.
+- watched transaction (reconcile): pk ``WATCH#{transid}``, sk ``WATCH``; in the ``open`` index
+  under ``DUE#{day}`` / ``DUE.{shard}#{day}`` (the day it is next due), sorted by
+  ``{due}#{transid}``, while it is being watched.
+- the reconcile sweep's position and lease: pk ``RECONCILE#SWEEP``, sk ``STATE``.
 - alert ledger (alerts function): pk ``ALERT#{transid}#{status}``, sk ``ALERT``.
 - storm-control window (alerts function): pk ``STORM#{window start}``, sk ``WINDOW#{seconds}``.
 
@@ -15,8 +19,13 @@ order. The event sort key ends with the event's identity (``receipts.models.iden
 digest of the body's canonical JSON): a retried or re-serialised callback has the same one
 and fails the conditional put, while events that differ in any field never share a key. The
 time and status before it only make the partition read back in time order. The ``open``
-index is sparse: only in-progress events are in it, keyed by the day they arrived, so a
-sweep can find transactions that never heard their final status.
+index is sparse: only in-progress events are in it, keyed by the minute they arrived
+(``receipts.storage.keys.arrival_bucket``), so the reconcile sweep can find transactions that
+never heard their final status. A minute that is over never gets another entry (arrival
+times only grow), so the sweep reads each minute once, after it is over, and misses nothing
+however late or out of order the callbacks' own timestamps are. Items stored before the
+minute buckets are keyed by their arrival day (``OPEN#2026-11-23``), which the sweep reads as
+one more bucket after the day's last minute.
 
 Write sharding. Three key values would otherwise take every write of a busy day or
 campaign: the open key of a day, the correlation key of a campaign and the quarantine
@@ -34,7 +43,7 @@ not a second.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from receipts.destinations import normalise_destination
 from receipts.lifecycle import DeliveryStatus
@@ -65,6 +74,7 @@ TRANSACTION_PREFIX = "TX#"
 WRITE_SHARDS = 32
 CORRELATION_WORD = "CORR"
 OPEN_WORD = "OPEN"
+DUE_WORD = "DUE"
 QUARANTINE_WORD = "QUARANTINE"
 
 EVENT_SORT_PREFIX = "EV#"
@@ -115,12 +125,70 @@ def correlation_keys(correlationid: str) -> list[str]:
     return [correlation_key(correlationid, shard) for shard in range(WRITE_SHARDS)]
 
 
-def open_key(day: str, shard: int) -> str:
-    return _sharded(OPEN_WORD, day, shard)
+def open_key(bucket: str, shard: int) -> str:
+    """An in-progress event's key in the open index: its arrival bucket (see below)."""
+    return _sharded(OPEN_WORD, bucket, shard)
 
 
-def open_keys(day: str) -> list[str]:
-    return [open_key(day, shard) for shard in range(WRITE_SHARDS)]
+def open_keys(bucket: str) -> list[str]:
+    return [open_key(bucket, shard) for shard in range(WRITE_SHARDS)]
+
+
+ARRIVAL_BUCKET = timedelta(minutes=1)
+_MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
+_DAY_FORMAT = "%Y-%m-%d"
+
+
+def arrival_bucket(received_at: datetime) -> str:
+    """The minute an event arrived in, UTC: ``2026-12-03T10:05``."""
+    return received_at.astimezone(UTC).strftime(_MINUTE_FORMAT)
+
+
+def bucket_start(bucket: str) -> datetime:
+    """When a bucket begins: a minute (``2026-12-03T10:05``) or a legacy day (``2026-12-03``)."""
+    layout = _MINUTE_FORMAT if "T" in bucket else _DAY_FORMAT
+    return datetime.strptime(bucket, layout).replace(tzinfo=UTC)
+
+
+def bucket_end(bucket: str) -> datetime:
+    """When a bucket is over: no event arriving later belongs to it."""
+    length = ARRIVAL_BUCKET if "T" in bucket else timedelta(days=1)
+    return bucket_start(bucket) + length
+
+
+def next_bucket(bucket: str) -> str:
+    """The bucket the sweep reads after ``bucket``.
+
+    Minutes in order; after a day's last minute comes that day's legacy bucket (events stored
+    before the minute buckets, keyed by their arrival day), then the next day's first minute.
+    """
+    start = bucket_start(bucket)
+    if "T" not in bucket:
+        return arrival_bucket(start + timedelta(days=1))
+    following = start + ARRIVAL_BUCKET
+    if following.date() != start.date():
+        return start.strftime(_DAY_FORMAT)
+    return arrival_bucket(following)
+
+
+def due_key(day: str, shard: int) -> str:
+    """A watched transaction's key in the open index: the day it is next due."""
+    return _sharded(DUE_WORD, day, shard)
+
+
+def due_keys(day: str) -> list[str]:
+    return [due_key(day, shard) for shard in range(WRITE_SHARDS)]
+
+
+WATCH_SORT_KEY = "WATCH"
+
+
+def watch_key(transid: str) -> str:
+    return f"WATCH#{transid}"
+
+
+SWEEP_KEY = "RECONCILE#SWEEP"
+SWEEP_SORT_KEY = "STATE"
 
 
 def index_sort_key(occurred_at: datetime, transid: str) -> str:

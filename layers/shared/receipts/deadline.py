@@ -1,8 +1,8 @@
-"""One deadline per look-up, shared by every table read and vendor call it makes.
+"""A deadline shared by every call one invocation makes.
 
-The function's timeout is a cliff: past it the platform kills the invocation and the caller
-gets a bare 5xx with no stale answer and no explanation. The deadline sits a margin before
-it, so whatever is still slow when it comes is given up and answered for in time.
+The function's timeout is a cliff: past it the platform kills the invocation with no
+answer and no clean-up. The deadline sits a margin before it, so whatever is still slow
+when it comes is given up and accounted for in time.
 """
 
 from __future__ import annotations

@@ -16,16 +16,17 @@ from urllib.parse import quote
 
 import urllib3
 
-from lookup.errors import (
+from receipts.vendor.errors import (
     RATE_LIMIT_CODE,
-    InvalidTransactionIdError,
+    NotAPathSegmentError,
     VendorError,
     VendorFailedError,
     VendorRejectedError,
     VendorUnreachableError,
 )
 
-USER_AGENT = "imiconnect-receipts-lookup/1"
+# Each function passes its own, so the vendor (and its logs) can tell the callers apart.
+DEFAULT_USER_AGENT = "imiconnect-receipts/1"
 STATUS_PATH = "/resources/v1/messaging/status/"
 # Connecting should take milliseconds; a dead host should not eat the whole read timeout.
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -41,7 +42,7 @@ _DOT_SEGMENTS = frozenset({"", ".", ".."})
 def status_url_segment(transid: str) -> str:
     """``transid`` as exactly one path segment: ``/``, ``?``, ``#`` and ``%`` encoded."""
     if transid in _DOT_SEGMENTS:
-        raise InvalidTransactionIdError(f"{transid!r} is not a path segment")
+        raise NotAPathSegmentError(f"{transid!r} is not a path segment")
     return quote(transid, safe="")
 
 
@@ -63,6 +64,7 @@ class VendorStatusClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         self._status_url = base_url.rstrip("/") + STATUS_PATH
         self._service_key = service_key
@@ -73,10 +75,12 @@ class VendorStatusClient:
         self._sleep = sleep
         self._monotonic = monotonic
         self._jitter = jitter
+        self._user_agent = user_agent
 
     def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str:
         """The answer's JSON text (an array of transactions), or a :class:`VendorError`.
 
+        An id that is no path segment raises :class:`NotAPathSegmentError` before any call.
         Every attempt and pause fits in the client's budget, and in ``within_seconds`` (what
         is left of the request's deadline) when given.
         """
@@ -88,7 +92,7 @@ class VendorStatusClient:
         headers = {
             "key": self._service_key(),
             "accept": "application/json",
-            "user-agent": USER_AGENT,
+            "user-agent": self._user_agent,
         }
         failure: VendorError = VendorUnreachableError("no attempt fitted in the time budget")
         attempts = 0

@@ -1,4 +1,5 @@
-"""The vendor client's retry rules, over a pool that never touches the network."""
+"""The vendor status client: its retry rules, the URL it asks and the headers it sends, over
+a pool that never touches the network; and where it lives (the layer, off the webhook's path)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from typing import Any
 
 import pytest
 import urllib3
+from tests.fresh_interpreter import output_of
 
-from lookup.errors import (
+from receipts.vendor import (
+    DEFAULT_USER_AGENT,
+    NotAPathSegmentError,
+    ServiceKeyUnavailableError,
     VendorFailedError,
     VendorRejectedError,
+    VendorStatusClient,
     VendorUnreachableError,
+    service_key_loader,
 )
-from lookup.vendor_client import BACKOFF_BASE_SECONDS, VendorStatusClient
+from receipts.vendor.status_client import BACKOFF_BASE_SECONDS
 
 
 def _response(status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
@@ -206,3 +213,106 @@ def test_the_service_key_is_read_once_per_lookup() -> None:
         _client(FakePool(TIMEOUT), ManualTime(), service_key=service_key).fetch_status("tx")
 
     assert len(reads) == 1
+
+
+# ---- the URL and the headers -------------------------------------------------------------
+
+
+def test_the_id_is_one_encoded_path_segment_of_the_vendor_url() -> None:
+    pool = FakePool(_response(200, []))
+
+    _client(pool, ManualTime()).fetch_status("a/b?c#d%2E")
+
+    assert pool.requests[0]["url"] == (
+        "https://api.imiconnect.io/resources/v1/messaging/status/a%2Fb%3Fc%23d%252E"
+    )
+
+
+@pytest.mark.parametrize("transid", [".", "..", ""])
+def test_a_dot_segment_never_reaches_the_vendor(transid: str) -> None:
+    pool = FakePool(_response(200, []))
+
+    with pytest.raises(NotAPathSegmentError):
+        _client(pool, ManualTime()).fetch_status(transid)
+
+    assert pool.requests == []
+
+
+def test_the_user_agent_is_the_callers_or_the_products() -> None:
+    pool = FakePool(_response(200, []))
+
+    _client(pool, ManualTime()).fetch_status("tx")
+    _client(pool, ManualTime(), user_agent="caller/2").fetch_status("tx")
+
+    assert [request["headers"]["user-agent"] for request in pool.requests] == [
+        DEFAULT_USER_AGENT,
+        "caller/2",
+    ]
+
+
+# ---- the time budget ---------------------------------------------------------------------
+
+
+def test_the_vendor_gets_only_what_is_left_of_the_request() -> None:
+    pool = FakePool(_response(200, []))
+
+    _client(pool, ManualTime(), timeout_seconds=4.0).fetch_status("tx", within_seconds=1.5)
+
+    assert pool.requests[0]["timeout"].total == pytest.approx(1.5)
+
+
+def test_no_vendor_attempt_starts_without_time_left() -> None:
+    pool = FakePool(_response(200, []))
+
+    with pytest.raises(VendorUnreachableError):
+        _client(pool, ManualTime()).fetch_status("tx", within_seconds=0.01)
+
+    assert pool.requests == []
+
+
+# ---- the service key ---------------------------------------------------------------------
+
+
+def test_an_unreadable_service_key_is_named_by_its_error_type_only() -> None:
+    def failing_load(reference: str, *, max_age: int) -> tuple[str, ...]:
+        raise RuntimeError(f"cannot read {reference}: the value was s3cr3t")
+
+    with pytest.raises(ServiceKeyUnavailableError) as failure:
+        service_key_loader("ssm:/x/vendor-service-key", max_age=60, load=failing_load)()
+
+    assert failure.value.detail == "RuntimeError"
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+
+def test_the_service_key_is_the_first_value_behind_its_reference() -> None:
+    asked: list[tuple[str, int]] = []
+
+    def load(reference: str, *, max_age: int) -> tuple[str, ...]:
+        asked.append((reference, max_age))
+        return ("current-key", "previous-key")
+
+    assert service_key_loader("ssm:/x/key", max_age=60, load=load)() == "current-key"
+    assert asked == [("ssm:/x/key", 60)]
+
+
+# ---- where the client lives --------------------------------------------------------------
+
+
+def test_the_layers_vendor_package_imports_no_function() -> None:
+    output = output_of(
+        "import sys\nimport receipts.vendor\n"
+        "functions = ('ingest', 'lookup', 'alerts', 'reconcile')\n"
+        "print('loaded:', sorted(n for n in sys.modules if n.split('.')[0] in functions))\n"
+    )
+
+    assert "loaded: []" in output, output
+
+
+def test_the_webhook_never_loads_the_vendor_client() -> None:
+    # The ingest function never asks the vendor: its cold start must not pay for the client.
+    output = output_of(
+        "import sys\nimport ingest.handler\n"
+        "print('vendor loaded:', any(n.startswith('receipts.vendor') for n in sys.modules))\n"
+    )
+
+    assert "vendor loaded: False" in output, output

@@ -1,0 +1,23 @@
+"""The function's logger (phones and emails masked in every line) and its metrics."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from receipts.logging import build_logger
+from receipts.metrics_namespace import ensure_namespace
+from reconcile.summary import METRIC_NAMES, RunSummary
+
+SERVICE = "reconcile"
+
+logger = build_logger(SERVICE)
+metrics = Metrics(service=SERVICE)
+
+
+def record(summary: RunSummary) -> None:
+    """Every counter as a metric, zeros included: an alarm on a ratio needs both sides."""
+    ensure_namespace(metrics)
+    counters = summary.as_dict()
+    for counter, metric in METRIC_NAMES.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counters[counter])

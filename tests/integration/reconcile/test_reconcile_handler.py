@@ -1,0 +1,72 @@
+"""The handler: one run per event, its summary answered and counted as metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from tests.integration.reconcile.reconcile_harness import (
+    AFTER,
+    T0,
+    Harness,
+    callback,
+    vendor_answer,
+)
+
+from reconcile import handler
+from reconcile.settings import get_settings
+from reconcile.telemetry import metrics
+
+
+class Context:
+    function_name = "reconcile"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reconcile"
+    aws_request_id = "request-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, events_table: str) -> Iterator[None]:
+    monkeypatch.setenv("EVENTS_TABLE_NAME", events_table)
+    monkeypatch.setenv("VENDOR_BASE_URL", "https://api.imiconnect.io")
+    monkeypatch.setenv("VENDOR_SERVICE_KEY_REFERENCE", "ssm:/imiconnect-receipts/dev/vendor-key")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_a_scheduled_event_runs_one_pass_and_reports_it(
+    harness: Harness, environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness.store(callback("tx-handler", "Submitted", code="7501"), T0)
+    harness.vendor.answers["tx-handler"] = [
+        vendor_answer("tx-handler", "undelivered", error_code="7202")
+    ]
+    at = T0 + AFTER + timedelta(minutes=2)
+    scheduled: dict[str, Any] = {
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "detail": {},
+    }
+
+    answer = handler.lambda_handler(scheduled, Context(), sweep=harness.sweep(at))  # type: ignore[arg-type]
+
+    assert answer["reconciled"] == 1 and answer["failures_found"] == 1
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    values = {name: emitted[0][name] for name in ("TransactionsReconciled", "VendorCalls")}
+    assert values == {"TransactionsReconciled": [1.0], "VendorCalls": [1.0]}
+    assert metrics.namespace
+
+
+def test_a_manual_run_with_a_bad_instant_is_refused_before_any_work(
+    harness: Harness, environment: None
+) -> None:
+    with pytest.raises(handler.InvalidRunRequestError):
+        handler.lambda_handler({"detail": {"at": "soon"}}, Context(), sweep=harness.sweep(T0))  # type: ignore[arg-type]
+    assert harness.watches.acquire_lease("someone", now=T0, until=T0 + AFTER) is not None
