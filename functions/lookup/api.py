@@ -359,8 +359,8 @@ def search(
     summary="Register transactions for reconciliation with the vendor's status API",
     description=(
         "Name up to 1000 transaction ids (the send API's) whose final status you need even"
-        " if no callback ever brings it. An id with stored events, or already registered,"
-        " is known: it is followed already. Any other id is watched: the vendor's status"
+        " if no callback ever brings it. An id with a final status stored, or already"
+        " watched, is known: nothing is left to do. Any other id is watched: the vendor's status"
         " API is asked about it from RECONCILE_AFTER_MINUTES on, and at the horizon"
         " (watching_until) one still without a final status is closed with status unknown"
         " (origin horizon in its timeline). Malformed ids are refused one by one; the others"

@@ -16,9 +16,10 @@ so the next run asks them.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from receipts.lifecycle import event_rank, is_final_event
+from receipts.models.callback import DeliveryEvent
 from receipts.models.reconciled import horizon_event, status_api_event
 from receipts.storage import keys
 from receipts.storage.event_store import EventStore, EventSummary
@@ -78,7 +79,8 @@ class Asking:
 
     def run(self, run: Run, state: SweepState) -> SweepState:
         """Handle the due watches, oldest due day first; the state with ``asks_from`` moved."""
-        if state.paused_until and run.now < state.paused_until:
+        # The vendor's pause is real time, whatever instant the run is as of.
+        if state.paused_until and run.wall < state.paused_until:
             run.summary.stopped_early = "the vendor's rate limit (Retry-After)"
             run.summary.paused_until = state.paused_until.isoformat()
             return state
@@ -99,20 +101,27 @@ class Asking:
     def _day(self, run: Run, day: str) -> bool:
         """Every shard of one due day until nothing is due; False if the run must stop."""
         for shard in range(keys.WRITE_SHARDS):
+            start: str | None = None
             while True:
                 if not run.asking_may_go_on():
                     return False
-                transids = self._watches.due_transids(day, shard, now=run.now, limit=PAGE_SIZE)
-                if not transids:
+                page = self._watches.due_page(day, shard, now=run.now, limit=PAGE_SIZE, start=start)
+                if not page.transids:
                     break
                 handled = 0
-                for watch in self._watches.get_many(transids):
+                for watch in self._watches.get_many(page.transids):
                     if not run.asking_may_go_on():
                         return False
                     handled += self._handle(run, watch)
-                if not handled:
+                if handled:
+                    # What was handled left the due range: the front of it is read again.
+                    start = None
+                elif page.next:
                     # The index is behind the items (it is eventually consistent): what it
-                    # lists as due is no longer. The next run sees it settled.
+                    # lists here is no longer due. Read on past it, so that a page of such
+                    # entries cannot hide the due watches behind it.
+                    start = page.next
+                else:
                     break
         return True
 
@@ -187,7 +196,7 @@ class Asking:
             return
         self._failures_in_a_row = 0
         if outcome.verdict is Verdict.SLOW_DOWN:
-            until = run.now + timedelta(seconds=outcome.retry_after_seconds or 0)
+            until = run.wall + timedelta(seconds=outcome.retry_after_seconds or 0)
             self._watches.pause_until(self._owner, until)
             run.summary.stopped_early = "the vendor's rate limit (7302)"
             run.summary.paused_until = until.isoformat()
@@ -207,8 +216,10 @@ class Asking:
             )
             return
         if outcome.verdict is Verdict.ANSWERED and outcome.transaction is not None:
-            self._record(run, watch, events, outcome)
-            if outcome.status.is_final:
+            told = self._record(run, watch, events, outcome.transaction)
+            # The event as it is read (as a callback would be: a failure code without a
+            # status is a failure), not the vendor's status word alone.
+            if is_final_event(told):
                 run.summary.reconciled += 1
                 self._watches.finish(watch, WatchState.RECONCILED, attempts=asks, note=outcome.note)
                 return
@@ -223,21 +234,27 @@ class Asking:
             note=outcome.note,
         )
 
-    def _record(self, run: Run, watch: Watch, events: list[EventSummary], outcome: Outcome) -> None:
-        """Store the answer as an event when it is further along than what is stored."""
-        stored_rank = max((event_rank(event) for event in events), default=-1)
-        if outcome.status.rank <= stored_rank or outcome.transaction is None:
-            return
+    def _record(
+        self,
+        run: Run,
+        watch: Watch,
+        events: list[EventSummary],
+        transaction: dict[str, Any],
+    ) -> DeliveryEvent:
+        """The answer as an event; stored when it is further along than what is stored."""
         known = _known(events)
         event = status_api_event(
             watch.transid,
-            outcome.transaction,
+            transaction,
             destination=known.destination,
             correlationid=known.correlationid,
         )
-        self._events.put_event(event, received_at=run.now)
-        if event.status.is_final and event.is_failure:
-            run.summary.failures_found += 1
+        stored_rank = max((event_rank(stored) for stored in events), default=-1)
+        if event_rank(event) > stored_rank:
+            self._events.put_event(event, received_at=run.now)
+            if event.status.is_final and event.is_failure:
+                run.summary.failures_found += 1
+        return event
 
     def _close_at_horizon(
         self,

@@ -31,8 +31,8 @@ PAGE_SIZE = 200
 SAVE_EVERY_PAGES = 20
 
 
-def first_bucket(now: datetime, after: timedelta) -> str:
-    return keys.arrival_bucket(now - after - ARRIVAL_GRACE - FIRST_RUN_LOOKBACK)
+def first_bucket(now: datetime, after: timedelta, lookback: timedelta = FIRST_RUN_LOOKBACK) -> str:
+    return keys.arrival_bucket(now - after - ARRIVAL_GRACE - lookback)
 
 
 def is_settled(bucket: str, now: datetime, after: timedelta) -> bool:
@@ -40,10 +40,18 @@ def is_settled(bucket: str, now: datetime, after: timedelta) -> bool:
 
 
 class Discovery:
-    def __init__(self, events: EventStore, watches: WatchStore, owner: str) -> None:
+    def __init__(
+        self,
+        events: EventStore,
+        watches: WatchStore,
+        owner: str,
+        *,
+        first_run_lookback: timedelta = FIRST_RUN_LOOKBACK,
+    ) -> None:
         self._events = events
         self._watches = watches
         self._owner = owner
+        self._first_run_lookback = first_run_lookback
 
     def run(self, run: Run, state: SweepState) -> SweepState:
         """Read settled buckets from ``state`` on; the position reached (saved)."""
@@ -51,7 +59,9 @@ class Discovery:
         position = (
             state
             if state.bucket
-            else state._replace(bucket=first_bucket(run.wall, after), shard=0, page=None)
+            else state._replace(
+                bucket=first_bucket(run.wall, after, self._first_run_lookback), shard=0, page=None
+            )
         )
         pages = 0
         try:

@@ -17,7 +17,7 @@ from receipts.deadline import Deadline
 from receipts.storage.event_store import EventStore
 from receipts.storage.watches import LeaseLostError, WatchStore
 from reconcile.asking import Asking, StatusApi
-from reconcile.discovery import Discovery
+from reconcile.discovery import FIRST_RUN_LOOKBACK, Discovery
 from reconcile.pacing import CallPacer
 from reconcile.run import Run, SweepPolicy
 from reconcile.summary import RunSummary
@@ -38,6 +38,7 @@ class ReconcileSweep:
         vendor_timeout_seconds: float,
         wall_clock: Callable[[], datetime],
         owner: Callable[[], str] = lambda: uuid.uuid4().hex,
+        first_run_lookback: timedelta = FIRST_RUN_LOOKBACK,
     ) -> None:
         self._events = events
         self._watches = watches
@@ -47,6 +48,7 @@ class ReconcileSweep:
         self._vendor_timeout = vendor_timeout_seconds
         self._wall_clock = wall_clock
         self._owner = owner
+        self._first_run_lookback = first_run_lookback
 
     def run(self, deadline: Deadline, *, now: datetime | None = None) -> RunSummary:
         """One pass as of ``now`` (the wall clock unless given: the local stack's tests move
@@ -58,7 +60,10 @@ class ReconcileSweep:
             return RunSummary(skipped="another run holds the lease")
         run = Run(now=now or wall, wall=wall, policy=self._policy, deadline=deadline)
         try:
-            state = Discovery(self._events, self._watches, owner).run(run, state)
+            discovery = Discovery(
+                self._events, self._watches, owner, first_run_lookback=self._first_run_lookback
+            )
+            state = discovery.run(run, state)
             state = Asking(
                 self._events,
                 self._watches,
@@ -70,7 +75,9 @@ class ReconcileSweep:
             self._watches.save_position(owner, state)
         except LeaseLostError:
             run.summary.stopped_early = "the lease ran out"
-            return run.summary
-        with contextlib.suppress(LeaseLostError):
-            self._watches.release_lease(owner)
+        finally:
+            # Whatever ended the run (a table fault too): the next run must not wait for the
+            # lease to lapse. A lease already lost is another run's to release.
+            with contextlib.suppress(LeaseLostError):
+                self._watches.release_lease(owner)
         return run.summary

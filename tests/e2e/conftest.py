@@ -35,6 +35,9 @@ STACK_ARGUMENTS = [
     "--param", "AlertMaxReceiveCount=2",
     "--param", "StormThreshold=1000",
     "--function-log-level", "INFO",
+    # The reconcile tests drive passes from the console; the schedule still runs, less often
+    # than the local 10 s, since each pass's queries scan the embedded AWS's table.
+    "--reconcile-interval", "30",
 ]  # fmt: skip
 
 

@@ -135,18 +135,10 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
         ("dynamodb:PutItem", TABLE, _leading_keys(EVENT_PREFIX)),
         *{
             (action, TABLE, _leading_keys(WATCH_PREFIX))
-            for action in (
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:BatchGetItem",
-            )
+            for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem")
         },
-        # Its lease and position: one item, not a prefix.
-        *{
-            (action, TABLE, _one_key(keys.SWEEP_KEY))
-            for action in ("dynamodb:GetItem", "dynamodb:UpdateItem")
-        },
+        # Its lease and position: one item, not a prefix, taken and read in one update.
+        ("dynamodb:UpdateItem", TABLE, _one_key(keys.SWEEP_KEY)),
         ("dynamodb:Query", OPEN_INDEX, _leading_keys(OPEN_PREFIX, DUE_PREFIX)),
         *_secret("vendor-service-key"),
     },
@@ -324,7 +316,6 @@ def test_the_lookup_writes_cached_answers_and_new_watches_only() -> None:
         ("dynamodb:Query", ["event"]),
         ("dynamodb:PutItem", ["event", "watch"]),
         ("dynamodb:UpdateItem", ["watch", "sweep"]),
-        ("dynamodb:GetItem", ["watch", "sweep"]),
         ("dynamodb:BatchGetItem", ["watch"]),
     ],
 )
@@ -334,6 +325,11 @@ def test_the_reconcile_sweep_reaches_events_watches_and_its_state_only(
     allowed = _allowed_keys("ReconcileFunction", action, TABLE)
 
     assert allowed == [key for kind in kinds for key in SAMPLE_KEYS[kind]]
+
+
+def test_the_reconcile_sweep_gets_no_single_item() -> None:
+    # Its watches are read in batches and its state in the update that takes the lease.
+    assert not [grant for grant in _grants("ReconcileFunction") if grant[0] == "dynamodb:GetItem"]
 
 
 def test_the_reconcile_sweep_finds_every_open_and_due_shard_and_no_other_kind_of_key() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import pytest
 from tests.integration.reconcile.reconcile_harness import (
     AFTER,
     HORIZON,
@@ -79,14 +81,14 @@ def test_no_result_yet_backs_off_and_asks_again_later(harness: Harness) -> None:
     ]
     first = T0 + AFTER + 2 * MINUTE
     assert harness.run(first).still_open == 1
-    assert harness.run(first + 30 * MINUTE).vendor_calls == 0  # backing off (1 h)
+    assert harness.run(first + 30 * MINUTE, wall=first).vendor_calls == 0  # backing off (1 h)
     second = first + 4 * AFTER
-    assert harness.run(second).vendor_calls == 1  # "sent": nothing new
+    assert harness.run(second, wall=first).vendor_calls == 1  # "sent": nothing new
     watch = harness.watches.get("tx-slow")
     assert watch is not None and watch.attempts == 2
     assert watch.due_at == second + 16 * AFTER  # then four hours
-    assert harness.run(second + 3 * 4 * AFTER).vendor_calls == 0
-    assert harness.run(watch.due_at).reconciled == 1
+    assert harness.run(second + 3 * 4 * AFTER, wall=first).vendor_calls == 0
+    assert harness.run(watch.due_at, wall=first).reconciled == 1
     assert len(harness.vendor.calls) == 3
     assert [e.origin for e in _stored(harness, "tx-slow")].count(EventOrigin.STATUS_API) == 1
 
@@ -141,6 +143,7 @@ def test_runs_never_overlap(harness: Harness) -> None:
     harness.store(callback("tx-lease", "Submitted", code="7501"), T0)
     harness.vendor.answers["tx-lease"] = [vendor_answer("tx-lease", "delivered")]
     at = T0 + AFTER + 2 * MINUTE
+    harness.first_run_lookback = 15 * MINUTE  # its first run comes six minutes late
     assert harness.watches.acquire_lease("another-run", now=at, until=at + 5 * MINUTE)
     assert harness.run(at).skipped == "another run holds the lease"
     assert harness.vendor.calls == []
@@ -215,3 +218,31 @@ def test_another_services_transaction_is_not_asked_again(harness: Harness) -> No
     watch = harness.watches.get("tx-other")
     assert watch is not None and "7601" in watch.note
     assert harness.run(T0 + HORIZON + MINUTE, wall=at).closed_at_horizon == 1
+
+
+def test_a_failure_code_without_a_status_settles_the_watch_once(harness: Harness) -> None:
+    # Read as a callback would be: no status but a failure code is a failure, so the watch
+    # ends reconciled, even at the horizon, with one event flagged for one alert.
+    harness.store(callback("tx-coded", "Submitted", code="7501"), T0)
+    answer = json.loads(vendor_answer("tx-coded", "failed", error_code="7202"))
+    answer[0]["status"] = None
+    harness.vendor.answers["tx-coded"] = [
+        VendorRejectedError("7600", "no results found"),
+        json.dumps(answer),
+    ]
+    at = T0 + AFTER + 2 * MINUTE
+    harness.run(at)
+    summary = harness.run(T0 + HORIZON + MINUTE, wall=at)
+    assert (summary.reconciled, summary.failures_found, summary.closed_at_horizon) == (1, 1, 0)
+    winner = current_event(_stored(harness, "tx-coded"))
+    assert winner is not None and winner.status is DeliveryStatus.FAILED
+    assert winner.origin is EventOrigin.STATUS_API
+
+
+def test_a_run_that_fails_lets_go_of_the_lease(harness: Harness) -> None:
+    harness.store(callback("tx-crash", "Submitted", code="7501"), T0)
+    harness.vendor.answers["tx-crash"] = [lambda: (_ for _ in ()).throw(RuntimeError("boom"))]
+    at = T0 + AFTER + 2 * MINUTE
+    with pytest.raises(RuntimeError):
+        harness.run(at)
+    assert harness.watches.acquire_lease("next-run", now=at, until=at + MINUTE) is not None

@@ -13,6 +13,7 @@ never overlap, and until when the vendor asked it to hold back (``Retry-After``)
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -57,6 +58,11 @@ class Watch(NamedTuple):
     # True once the vendor said the transaction is not ours to ask about (7601): no more
     # asks, but the horizon still closes it.
     stopped: bool
+
+
+class DuePage(NamedTuple):
+    transids: list[str]
+    next: str | None
 
 
 class SweepState(NamedTuple):
@@ -172,25 +178,37 @@ class WatchStore:
         item = answer.get("Item")
         return watch_from_item(item) if item else None
 
-    def due_transids(self, day: str, shard: int, *, now: datetime, limit: int) -> list[str]:
-        """Watched transids of one due day and shard that are due by ``now``, oldest first."""
-        answer = _call(
-            self._client.query,
-            TableName=self._table,
-            IndexName=keys.OPEN_INDEX,
-            KeyConditionExpression="open_key = :key AND #sort <= :now",
-            ExpressionAttributeNames={"#sort": keys.INDEX_SORT_ATTRIBUTE},
-            ExpressionAttributeValues={
+    def due_page(
+        self, day: str, shard: int, *, now: datetime, limit: int, start: str | None = None
+    ) -> DuePage:
+        """Watched transids of one due day and shard due by ``now``, oldest first, a page.
+
+        ``start`` and ``DuePage.next`` are opaque (the page's LastEvaluatedKey as JSON).
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.OPEN_INDEX,
+            "KeyConditionExpression": "open_key = :key AND #sort <= :now",
+            "ExpressionAttributeNames": {"#sort": keys.INDEX_SORT_ATTRIBUTE},
+            "ExpressionAttributeValues": {
                 ":key": _s(keys.due_key(day, shard)),
                 # Every transid sorts after "#" and before "~" at one instant.
                 ":now": _s(f"{isoformat_millis(now)}#~"),
             },
-            ProjectionExpression=keys.PARTITION_KEY,
-            Limit=limit,
+            "ProjectionExpression": keys.PARTITION_KEY,
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = json.loads(start)
+        answer = _call(self._client.query, **request)
+        last = answer.get("LastEvaluatedKey")
+        return DuePage(
+            [
+                item[keys.PARTITION_KEY]["S"].removeprefix("WATCH#")
+                for item in answer.get("Items", [])
+            ],
+            json.dumps(last, sort_keys=True) if last else None,
         )
-        return [
-            item[keys.PARTITION_KEY]["S"].removeprefix("WATCH#") for item in answer.get("Items", [])
-        ]
 
     def get_many(self, transids: list[str]) -> list[Watch]:
         """The watches of ``transids`` (those that exist), in no particular order."""
