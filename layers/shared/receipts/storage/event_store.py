@@ -200,6 +200,16 @@ def batch_get(
     return found
 
 
+def if_condition_holds(operation: Callable[..., Any], **request: Any) -> Any | None:
+    """Run one conditional write; its answer, or None when its condition did not hold."""
+    try:
+        return _call(operation, **request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return None
+        raise
+
+
 def _parse_instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -299,18 +309,13 @@ class EventStore:
         failure does); the horizon's "no final receipt" is alerted only when asked for.
         """
         item = self.event_item(event, received_at=received_at, gtrid=gtrid, alert=alert)
-        try:
-            _call(
-                self._client.put_item,
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        stored = if_condition_holds(
+            self._client.put_item,
+            TableName=self._table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return stored is not None
 
     def list_events(self, transid: str) -> list[StoredEvent]:
         """Every stored event of one transaction, oldest first."""

@@ -19,10 +19,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from botocore.exceptions import ClientError
-
 from receipts.storage import keys
-from receipts.storage.event_store import _call, _n, _s, batch_get
+from receipts.storage.event_store import _call, _n, _s, batch_get, if_condition_holds
 from receipts.timestamps import isoformat_millis
 
 if TYPE_CHECKING:
@@ -155,18 +153,13 @@ class WatchStore:
             keys.TTL_ATTRIBUTE: _n(int((horizon_at + self._retention).timestamp())),
             **_due_attributes(transid, due_at),
         }
-        try:
-            _call(
-                self._client.put_item,
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        created = if_condition_holds(
+            self._client.put_item,
+            TableName=self._table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return created is not None
 
     def get(self, transid: str) -> Watch | None:
         answer = _call(
@@ -252,25 +245,20 @@ class WatchStore:
 
     def _update(self, watch: Watch, expression: str, values: AttributeMap) -> bool:
         # Guarded by the attempts seen: a run that read an older watch cannot overwrite it.
-        try:
-            _call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=self._key(watch.transid),
-                UpdateExpression=expression,
-                ConditionExpression="#attempts = :seen AND #state = :seen_state",
-                ExpressionAttributeNames=_names(expression, "#attempts #state"),
-                ExpressionAttributeValues={
-                    **values,
-                    ":seen": _n(watch.attempts),
-                    ":seen_state": _s(watch.state.value),
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        updated = if_condition_holds(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(watch.transid),
+            UpdateExpression=expression,
+            ConditionExpression="#attempts = :seen AND #state = :seen_state",
+            ExpressionAttributeNames=_names(expression, "#attempts #state"),
+            ExpressionAttributeValues={
+                **values,
+                ":seen": _n(watch.attempts),
+                ":seen_state": _s(watch.state.value),
+            },
+        )
+        return updated is not None
 
     # ---- the sweep's state --------------------------------------------------------------
 
@@ -279,25 +267,22 @@ class WatchStore:
 
     def acquire_lease(self, owner: str, *, now: datetime, until: datetime) -> SweepState | None:
         """Take the sweep's lease until ``until``; None while another run holds it."""
-        try:
-            answer = _call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=self._sweep_key(),
-                UpdateExpression="SET #lease_owner = :owner, #lease_until = :until",
-                ConditionExpression="attribute_not_exists(#lease_until) OR #lease_until < :now",
-                ExpressionAttributeNames=_names("#lease_owner #lease_until"),
-                ExpressionAttributeValues={
-                    ":owner": _s(owner),
-                    ":until": _s(isoformat_millis(until)),
-                    ":now": _s(isoformat_millis(now)),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return None
-            raise
+        answer = if_condition_holds(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._sweep_key(),
+            UpdateExpression="SET #lease_owner = :owner, #lease_until = :until",
+            ConditionExpression="attribute_not_exists(#lease_until) OR #lease_until < :now",
+            ExpressionAttributeNames=_names("#lease_owner #lease_until"),
+            ExpressionAttributeValues={
+                ":owner": _s(owner),
+                ":until": _s(isoformat_millis(until)),
+                ":now": _s(isoformat_millis(now)),
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if answer is None:
+            return None
         item = answer.get("Attributes", {})
         paused = item.get("paused_until", {}).get("S")
         return SweepState(
@@ -336,20 +321,17 @@ class WatchStore:
         self._update_sweep("REMOVE #lease_owner, #lease_until", {":owner": _s(owner)})
 
     def _update_sweep(self, expression: str, values: AttributeMap) -> None:
-        try:
-            _call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=self._sweep_key(),
-                UpdateExpression=expression,
-                ConditionExpression="#lease_owner = :owner",
-                ExpressionAttributeNames=_names(expression, "#lease_owner"),
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise LeaseLostError("another run holds the sweep's lease") from error
-            raise
+        updated = if_condition_holds(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._sweep_key(),
+            UpdateExpression=expression,
+            ConditionExpression="#lease_owner = :owner",
+            ExpressionAttributeNames=_names(expression, "#lease_owner"),
+            ExpressionAttributeValues=values,
+        )
+        if updated is None:
+            raise LeaseLostError("another run holds the sweep's lease")
 
 
 class LeaseLostError(RuntimeError):
