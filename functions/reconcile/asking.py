@@ -106,10 +106,10 @@ class Asking:
                 if not run.asking_may_go_on():
                     return False
                 page = self._watches.due_page(day, shard, now=run.now, limit=PAGE_SIZE, start=start)
-                if not page.transids:
+                if not page.ids:
                     break
                 handled = 0
-                for watch in self._watches.get_many(page.transids):
+                for watch in self._watches.get_many(page.ids):
                     if not run.asking_may_go_on():
                         return False
                     handled += self._handle(run, watch)

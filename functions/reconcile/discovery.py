@@ -93,7 +93,7 @@ class Discovery:
                 for shard in range(keys.WRITE_SHARDS)
             ]
         )
-        self._consider_all(run, [transid for page in pages for transid in page.transids])
+        self._consider_all(run, [transid for page in pages for transid in page.ids])
         more = next((shard for shard, page in enumerate(pages) if page.next), None)
         if more is None:
             return position._replace(bucket=keys.next_bucket(bucket), shard=0, page=None)
@@ -111,7 +111,7 @@ class Discovery:
     def _read_page(self, run: Run, position: SweepState) -> SweepState:
         bucket = position.bucket or ""
         page = self._events.open_page(bucket, position.shard, start=position.page, limit=PAGE_SIZE)
-        self._consider_all(run, page.transids)
+        self._consider_all(run, page.ids)
         if page.next:
             return position._replace(page=page.next)
         if position.shard + 1 < keys.WRITE_SHARDS:
@@ -120,7 +120,6 @@ class Discovery:
 
     def _consider(self, run: Run, transid: str, events: list[EventSummary]) -> None:
         run.summary.checked += 1
-        run.discovered += 1
         if not events or any(is_final_event(event) for event in events):
             return
         first = min(event.received_at for event in events)

@@ -32,10 +32,8 @@ class Run:
     policy: SweepPolicy
     deadline: Deadline
     summary: RunSummary = field(default_factory=RunSummary)
-    # Transactions read by discovery, and watches handled by the asks (against the bound).
-    discovered: int = 0
+    # Watches handled by the asks, against the per-run bound.
     asked: int = 0
-    _started: float = field(default=0.0)
 
     def __post_init__(self) -> None:
         self._budget = self.deadline.remaining()

@@ -79,4 +79,4 @@ def test_the_moto_shortcut_answers_every_query_as_moto_does() -> None:
         shortened = answers()
 
     assert shortened == plain
-    assert any(page.transids for page in plain[0])
+    assert any(page.ids for page in plain[0])

@@ -9,7 +9,7 @@ from receipts.deadline import Deadline
 from receipts.lifecycle import DeliveryStatus, EventOrigin
 from receipts.storage import keys
 from receipts.storage.event_store import EventSummary
-from receipts.storage.watches import DuePage, SweepState, Watch, WatchSource, WatchState
+from receipts.storage.watches import IndexPage, SweepState, Watch, WatchSource, WatchState
 from reconcile.asking import Asking
 from reconcile.pacing import CallPacer
 from reconcile.run import Run, SweepPolicy
@@ -27,7 +27,7 @@ class LaggingWatches:
 
     def due_page(
         self, day: str, shard: int, *, now: datetime, limit: int, start: str | None = None
-    ) -> DuePage:
+    ) -> IndexPage:
         listed, self._listed = self._listed, dict(self.items)
         due = sorted(
             (watch.due_at, transid)
@@ -39,7 +39,7 @@ class LaggingWatches:
             and (start is None or transid > start)
         )
         page = [transid for _, transid in due[:limit]]
-        return DuePage(page, page[-1] if len(due) > limit else None)
+        return IndexPage(page, page[-1] if len(due) > limit else None)
 
     def get_many(self, transids: list[str]) -> list[Watch]:
         return [self.items[transid] for transid in transids]

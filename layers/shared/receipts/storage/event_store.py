@@ -45,8 +45,8 @@ __all__ = [
     "CachedAnswer",
     "EventStore",
     "EventSummary",
+    "IndexPage",
     "InvalidCursorError",
-    "OpenPage",
     "QuarantinedBody",
     "SearchMatch",
     "SearchPage",
@@ -110,8 +110,11 @@ class EventSummary(NamedTuple):
     raw_status: str = ""
 
 
-class OpenPage(NamedTuple):
-    transids: list[str]
+class IndexPage(NamedTuple):
+    """A page of the open index: the ids in its entries' leading keys, and where to go on
+    (``next``: the page's LastEvaluatedKey as JSON, opaque to callers)."""
+
+    ids: list[str]
     next: str | None
 
 
@@ -198,6 +201,38 @@ def batch_get(
             time.sleep(0.025 * 2**rounds)
             pending = unprocessed + pending
     return found
+
+
+def index_page(
+    client: DynamoDBClient,
+    table: str,
+    key_condition: str,
+    values: AttributeMap,
+    *,
+    prefix: str,
+    limit: int,
+    start: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> IndexPage:
+    """One page of a query on the open index, keys only: the ids after ``prefix``."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": keys.OPEN_INDEX,
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": values,
+        "ProjectionExpression": keys.PARTITION_KEY,
+        "Limit": limit,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = dict(names)
+    if start:
+        request["ExclusiveStartKey"] = json.loads(start)
+    answer = _call(client.query, **request)
+    last = answer.get("LastEvaluatedKey")
+    return IndexPage(
+        [item[keys.PARTITION_KEY]["S"].removeprefix(prefix) for item in answer.get("Items", [])],
+        json.dumps(last, sort_keys=True) if last else None,
+    )
 
 
 def if_condition_holds(operation: Callable[..., Any], **request: Any) -> Any | None:
@@ -490,30 +525,19 @@ class EventStore:
 
     def open_page(
         self, bucket: str, shard: int, *, start: str | None = None, limit: int = 200
-    ) -> OpenPage:
-        """One page of a bucket's shard in the open index: the transids, and where to go on.
-
-        ``start`` and ``OpenPage.next`` are opaque (the page's LastEvaluatedKey as JSON).
-        """
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": keys.OPEN_INDEX,
-            "KeyConditionExpression": "open_key = :key",
-            "ExpressionAttributeValues": {":key": _s(keys.open_key(bucket, shard))},
-            "ProjectionExpression": keys.PARTITION_KEY,
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = json.loads(start)
-        answer = _call(self._client.query, **request)
-        transids = list(
-            dict.fromkeys(
-                item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX)
-                for item in answer.get("Items", [])
-            )
+    ) -> IndexPage:
+        """One page of a bucket's shard in the open index: the transids, and where to go on."""
+        page = index_page(
+            self._client,
+            self._table,
+            "open_key = :key",
+            {":key": _s(keys.open_key(bucket, shard))},
+            prefix=keys.TRANSACTION_PREFIX,
+            limit=limit,
+            start=start,
         )
-        last = answer.get("LastEvaluatedKey")
-        return OpenPage(transids, json.dumps(last, sort_keys=True) if last else None)
+        # One transaction may have several in-progress events in one bucket.
+        return page._replace(ids=list(dict.fromkeys(page.ids)))
 
     def open_transactions(self, bucket: str, limit: int = 200) -> list[str]:
         """Every transid with an in-progress event in ``bucket``, every shard and page read."""
@@ -523,7 +547,7 @@ class EventStore:
             start: str | None = None
             while True:
                 page = self.open_page(bucket, shard, start=start, limit=limit)
-                found.extend(page.transids)
+                found.extend(page.ids)
                 if not (start := page.next):
                     return found
 

@@ -13,14 +13,21 @@ never overlap, and until when the vendor asked it to hold back (``Retry-After``)
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from receipts.storage import keys
-from receipts.storage.event_store import _call, _n, _s, batch_get, if_condition_holds
+from receipts.storage.event_store import (
+    IndexPage,
+    _call,
+    _n,
+    _s,
+    batch_get,
+    if_condition_holds,
+    index_page,
+)
 from receipts.timestamps import isoformat_millis
 
 if TYPE_CHECKING:
@@ -56,11 +63,6 @@ class Watch(NamedTuple):
     # True once the vendor said the transaction is not ours to ask about (7601): no more
     # asks, but the horizon still closes it.
     stopped: bool
-
-
-class DuePage(NamedTuple):
-    transids: list[str]
-    next: str | None
 
 
 class SweepState(NamedTuple):
@@ -173,34 +175,21 @@ class WatchStore:
 
     def due_page(
         self, day: str, shard: int, *, now: datetime, limit: int, start: str | None = None
-    ) -> DuePage:
-        """Watched transids of one due day and shard due by ``now``, oldest first, a page.
-
-        ``start`` and ``DuePage.next`` are opaque (the page's LastEvaluatedKey as JSON).
-        """
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": keys.OPEN_INDEX,
-            "KeyConditionExpression": "open_key = :key AND #sort <= :now",
-            "ExpressionAttributeNames": {"#sort": keys.INDEX_SORT_ATTRIBUTE},
-            "ExpressionAttributeValues": {
+    ) -> IndexPage:
+        """Watched transids of one due day and shard due by ``now``, oldest first, a page."""
+        return index_page(
+            self._client,
+            self._table,
+            "open_key = :key AND #sort <= :now",
+            {
                 ":key": _s(keys.due_key(day, shard)),
                 # Every transid sorts after "#" and before "~" at one instant.
                 ":now": _s(f"{isoformat_millis(now)}#~"),
             },
-            "ProjectionExpression": keys.PARTITION_KEY,
-            "Limit": limit,
-        }
-        if start:
-            request["ExclusiveStartKey"] = json.loads(start)
-        answer = _call(self._client.query, **request)
-        last = answer.get("LastEvaluatedKey")
-        return DuePage(
-            [
-                item[keys.PARTITION_KEY]["S"].removeprefix("WATCH#")
-                for item in answer.get("Items", [])
-            ],
-            json.dumps(last, sort_keys=True) if last else None,
+            names={"#sort": keys.INDEX_SORT_ATTRIBUTE},
+            prefix="WATCH#",
+            limit=limit,
+            start=start,
         )
 
     def get_many(self, transids: list[str]) -> list[Watch]:
