@@ -9,8 +9,10 @@ Each message body is what the EventBridge pipe puts on the alerts queue: a Dynam
 record of an event item, built from an ``events/callbacks`` sample by the same code that
 stores callbacks (``EventStore.event_item``) and encoded by
 ``alert_records.pipe_message_from_stream_record``. Only samples that pass the pipe's filter
-(failures) become alert records. The output is deterministic; stale ``*.json`` files in
-``events/sqs/`` are removed.
+(failures) become alert records. One more record is the reconcile sweep's closure at the
+horizon ("no final receipt") of an id only registered through POST /v1/reconcile, built by
+``horizon_event`` as the sweep builds it. The output is deterministic; stale ``*.json``
+files in ``events/sqs/`` are removed.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ for _path in (REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions"):
         sys.path.insert(0, str(_path))
 
 from alerts.model import DigestMarker, StormWindow  # noqa: E402
-from receipts.models.callback import parse_callback  # noqa: E402
+from receipts.models.callback import DeliveryEvent, parse_callback  # noqa: E402
+from receipts.models.reconciled import horizon_event  # noqa: E402
 from receipts.storage import EventStore  # noqa: E402
 from receipts.storage.alert_records import (  # noqa: E402
     matches_alert_filter,
     pipe_message_from_stream_record,
 )
+from reconcile.asking import HORIZON_REASON  # noqa: E402
 
 CALLBACKS_DIR = REPO_ROOT / "events" / "callbacks"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "events" / "sqs"
@@ -53,6 +57,8 @@ FIRST_RECEIVED_AT = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 GTRID = "gtrid-0000000000000001"
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/imiconnect-receipts/events/sqs")
 BATCH_SIZE = 10  # the event source's BatchSize in template.yaml
+HORIZON_SAMPLE = "horizon-no-final-receipt"
+HORIZON_HOURS = 72.0  # the template's default ReconcileHorizonHours
 
 JsonObject = dict[str, Any]
 
@@ -64,11 +70,36 @@ def _id(*parts: str) -> str:
 def stream_record(sample_name: str, received_at: datetime) -> JsonObject:
     """The table's stream record for one stored callback sample (as boto3 returns it)."""
     event = parse_callback((CALLBACKS_DIR / f"{sample_name}.json").read_bytes())
+    return event_stream_record(sample_name, event, received_at, gtrid=GTRID)
+
+
+def horizon_stream_record(received_at: datetime) -> JsonObject:
+    """The stream record of the sweep's closure at the horizon of an id only registered
+    through POST /v1/reconcile: no callback ever came, so its channel and destination are
+    not known. Stored as the sweep stores it with AlertOnNoReceipt on (flagged, no gtrid)."""
+    event = horizon_event(
+        _id("transid", HORIZON_SAMPLE),
+        closed_at=received_at,
+        horizon_hours=HORIZON_HOURS,
+        reason=HORIZON_REASON,
+    )
+    return event_stream_record(HORIZON_SAMPLE, event, received_at, gtrid=None, alert=True)
+
+
+def event_stream_record(
+    name: str,
+    event: DeliveryEvent,
+    received_at: datetime,
+    *,
+    gtrid: str | None,
+    alert: bool | None = None,
+) -> JsonObject:
+    """The table's stream record for one stored event (as boto3 returns it)."""
     store = EventStore(client=None, table_name="imiconnect-receipts-events")  # type: ignore[arg-type]
-    item = store.event_item(event, received_at=received_at, gtrid=GTRID)
+    item = store.event_item(event, received_at=received_at, gtrid=gtrid, alert=alert)
     size = len(json.dumps(item, default=str))
     return {
-        "eventID": _id("stream", sample_name).replace("-", ""),
+        "eventID": _id("stream", name).replace("-", ""),
         "eventName": "INSERT",
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
@@ -129,6 +160,11 @@ def build_event_files() -> dict[str, str]:
         )
         body, sent_at = bodies[name]
         files[f"alert-{name}.json"] = {"Records": [sqs_record(_id("alert", name), body, sent_at)]}
+
+    horizon_body = pipe_message_from_stream_record(horizon_stream_record(FIRST_RECEIVED_AT))
+    files[f"alert-{HORIZON_SAMPLE}.json"] = {
+        "Records": [sqs_record(_id("alert", HORIZON_SAMPLE), horizon_body, FIRST_RECEIVED_AT)]
+    }
 
     files["batch-failures.json"] = {
         "Records": [sqs_record(_id("batch", name), *bodies[name]) for name in samples[:BATCH_SIZE]]

@@ -86,7 +86,12 @@ class AlertRules:
             # The stack's AlertOnNoReceipt already chose to alert on closures (only then is
             # one flagged for the pipe). Statuses and codes pick among reported failures;
             # a closure reports neither (its status is "unknown", it has no code).
-            return channel_wanted
+            # A closure of an id only ever registered (POST /v1/reconcile, no callback) has
+            # no channel to filter on: it may well be one the filter wants, and dropping it
+            # would hide the one sign that the message went missing, so it goes through.
+            return channel_wanted or event.channel is Channel.UNKNOWN
+        # Any other event's channel is what the platform said; one we do not recognise is
+        # not one the filter asked for (listing "unknown" asks for those too).
         return (
             event.status in self.statuses
             and channel_wanted
