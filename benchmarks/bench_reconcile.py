@@ -4,7 +4,8 @@
         [--unknown-share 0.02] [--seed 11]
 
 A population of transactions whose callbacks were all dropped after the first in-progress
-one, and the real ``ReconcileSweep`` over them until the horizon has closed the last:
+one, and the real sweep (discovery's parts, then the asks) over them until the horizon has
+closed the last:
 
 - Each transaction is a plan of the local simulator (``simulator.lifecycle.plan_recipient``)
   on a channel that reports an in-progress status first (sms, rt, push, fb, email), sent at
@@ -65,9 +66,11 @@ from receipts.models.callback import parse_callback  # noqa: E402
 from receipts.storage import EventStore, keys  # noqa: E402
 from receipts.storage.watches import SweepState, WatchState, WatchStore  # noqa: E402
 from receipts.vendor import VendorRejectedError  # noqa: E402
+from reconcile.discovery import part_shards  # noqa: E402
 from reconcile.pacing import CallPacer  # noqa: E402
 from reconcile.run import SweepPolicy  # noqa: E402
-from reconcile.sweep import ReconcileSweep  # noqa: E402
+from reconcile.summary import RunSummary, combined  # noqa: E402
+from reconcile.sweep import AskingSweep, DiscoverySweep  # noqa: E402
 from simulator.channels import PROFILES, ChannelProfile  # noqa: E402
 from simulator.config import Quirks, Rates  # noqa: E402
 from simulator.ledger import Ledger, SentTransaction  # noqa: E402
@@ -260,12 +263,15 @@ class SweepDefaults:
     after: timedelta
     horizon: timedelta
     max_per_run: int
+    parts: int  # discovery's parts, side by side
 
     @classmethod
     def from_template(cls) -> SweepDefaults:
+        from capacity_reconcile import discovery_parts
         from local_stack.template import load_template
 
-        parameters = load_template()["Parameters"]
+        template = load_template()
+        parameters = template["Parameters"]
 
         def default(name: str) -> float:
             return float(parameters[name]["Default"])
@@ -275,6 +281,7 @@ class SweepDefaults:
             after=timedelta(minutes=default("ReconcileAfterMinutes")),
             horizon=timedelta(hours=default("ReconcileHorizonHours")),
             max_per_run=int(default("ReconcileMaxPerRun")),
+            parts=discovery_parts(template),
         )
 
 
@@ -366,36 +373,59 @@ def _moto_table() -> Iterator[Any]:
         yield session
 
 
-def _sweep(
-    events: EventStore,
-    watches: WatchStore,
-    vendor: SimulatedStatusApi,
-    defaults: SweepDefaults,
-    wall: datetime,
-) -> ReconcileSweep:
-    return ReconcileSweep(
-        events=events,
-        watches=watches,
-        status_api=vendor,
-        policy=SweepPolicy(
+class _Pass:
+    """One scheduled pass: every part of discovery, then the asks (as the schedules run
+    them, each part its own function invocation)."""
+
+    def __init__(
+        self,
+        events: EventStore,
+        watches: WatchStore,
+        vendor: SimulatedStatusApi,
+        defaults: SweepDefaults,
+        wall: datetime,
+    ) -> None:
+        policy = SweepPolicy(
             after=defaults.after,
             horizon=defaults.horizon,
             max_per_run=defaults.max_per_run,
             alert_on_no_receipt=True,
-        ),
-        # Simulated time: the pacing's waits would only stretch the benchmark.
-        pacer=CallPacer(1000.0, sleep=lambda _seconds: None),
-        vendor_timeout_seconds=4.0,
-        wall_clock=lambda: wall,
-    )
+        )
+        self._parts = defaults.parts
+        self._discovery = DiscoverySweep(
+            events=events, watches=watches, policy=policy, wall_clock=lambda: wall
+        )
+        self._asking = AskingSweep(
+            events=events,
+            watches=watches,
+            status_api=vendor,
+            policy=policy,
+            # Simulated time: the pacing's waits would only stretch the benchmark.
+            pacer=CallPacer(1000.0, sleep=lambda _seconds: None),
+            vendor_timeout_seconds=4.0,
+            wall_clock=lambda: wall,
+        )
+
+    def run(self, now: datetime) -> RunSummary:
+        parts = [
+            self._discovery.run(Deadline.unbounded(), part=part, parts=self._parts, now=now)
+            for part in range(self._parts)
+        ]
+        return combined(parts, self._asking.run(Deadline.unbounded(), now=now))
 
 
-def _start_position(watches: WatchStore, bucket: str, at: datetime) -> None:
-    """Where a sweep running all along would be: at the population's first minute."""
+def _start_position(watches: WatchStore, bucket: str, at: datetime, parts: int) -> None:
+    """Where a sweep running all along would be: every part at the population's first
+    minute."""
     owner = "bench-setup"
-    assert watches.acquire_lease(owner, now=at, until=at + timedelta(minutes=1))
-    watches.save_position(owner, SweepState(bucket, 0, None, None))
-    watches.release_lease(owner)
+    for part in range(parts):
+        state_key = keys.discovery_state_key(part, parts)
+        assert watches.acquire_lease(
+            owner, now=at, until=at + timedelta(minutes=1), state_key=state_key
+        )
+        position = SweepState(bucket, part_shards(part, parts)[0], None, None)
+        watches.save_position(owner, position, state_key=state_key)
+        watches.release_lease(owner, state_key=state_key)
 
 
 def _watch_states() -> tuple[dict[str, WatchState], datetime | None]:
@@ -450,7 +480,12 @@ def measure(
         for quiet in population:
             assert setup.put_event(parse_callback(quiet.body), received_at=quiet.received_at)
         first_arrival = min(quiet.received_at for quiet in population)
-        _start_position(WatchStore(bookkeeping, TABLE), keys.arrival_bucket(first_arrival), START)
+        _start_position(
+            WatchStore(bookkeeping, TABLE),
+            keys.arrival_bucket(first_arrival),
+            START,
+            defaults.parts,
+        )
 
         client = session.client("dynamodb")
         client.meta.events.register("before-parameter-build.dynamodb", table.before_call)
@@ -464,9 +499,7 @@ def measure(
         passes_run = 0
         while True:
             clock.now = at
-            _sweep(events, watches, vendor, defaults, min(at, wall_stop)).run(
-                Deadline.unbounded(), now=at
-            )
+            _Pass(events, watches, vendor, defaults, min(at, wall_stop)).run(at)
             passes_run += 1
             _, next_due = _watch_states()
             if at >= wall_stop and next_due is None:
@@ -481,9 +514,7 @@ def measure(
         idle = TableCalls()
         client.meta.events.register("before-parameter-build.dynamodb", idle.before_call)
         clock.now = ended + defaults.interval
-        _sweep(events, watches, vendor, defaults, wall_stop).run(
-            Deadline.unbounded(), now=clock.now
-        )
+        _Pass(events, watches, vendor, defaults, wall_stop).run(clock.now)
         states, _ = _watch_states()
     scheduled = math.floor((ended - START) / defaults.interval)
     return ReconcileFigures(

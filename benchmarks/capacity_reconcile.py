@@ -21,17 +21,20 @@ Assumptions, stated here and in the report:
   stored as an event (its item and its index entries). Item sizes from the layer's
   ``WatchStore`` and ``EventStore`` on a recording client. Vendor calls per watch from the
   reconcile row of ``benchmarks/latest.md`` (``make bench``), else ``CALLS_PER_WATCH``.
-- Discovery's pace: a run gets ``RECONCILE_RUN_BUDGET_SECONDS`` (the function's timeout
-  less its margin, whichever is less), discovery ``run.DISCOVERY_SHARE`` of it (bounded by
-  time only: ``ReconcileMaxPerRun`` bounds the asks); its CPU cost per transaction is measured
-  here on a botocore client whose calls are answered at the send hook (requests built,
-  signed and parsed; no network, no moto), and Lambda gives the function (its ``MemorySize``
-  in ``template.yaml``) ``memory / LAMBDA_MB_PER_VCPU`` of a vCPU.
+- Discovery's pace: it runs in parts side by side (one per schedule of the discovery
+  function in ``template.yaml``, each its share of the write shards), each run given
+  ``RECONCILE_RUN_BUDGET_SECONDS`` (the function's timeout less its margin, whichever is
+  less), bounded by time only (``ReconcileMaxPerRun`` bounds the asks); its CPU cost per
+  transaction is measured here on a botocore client whose calls are answered at the send
+  hook (requests built, signed and parsed; no network, no moto), and Lambda gives the
+  function (its ``MemorySize``) ``memory / LAMBDA_MB_PER_VCPU`` of a vCPU. The parts'
+  shares are even (the write shards are, by hash), so the parts add up.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import time
@@ -50,6 +53,9 @@ SLOWER_THAN_QUIET_SHARE = 0.02
 QUIET_SHARE = DROPPED_SHARE + SLOWER_THAN_QUIET_SHARE
 # Used when benchmarks/latest.md has no reconcile row yet (make bench writes it).
 CALLS_PER_WATCH = 1.4
+# One ask from start to end: its events' query, the vendor's answer (the status API is a
+# lookup; a few hundred milliseconds), the event and the watch written. Stated, not measured.
+ASK_SECONDS = 0.3
 LAMBDA_MB_PER_VCPU = 1769  # Lambda's memory at which a function has one full vCPU
 CHECK_SAMPLES = 2000
 INSTANT = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -58,6 +64,21 @@ _CALLS_ROW = re.compile(
     r"^\| Reconcile: vendor calls per transaction, horizon-closed included \| ([\d.]+) ",
     re.MULTILINE,
 )
+
+
+def discovery_parts(template: Mapping[str, Any]) -> int:
+    """How many parts discovery runs in: its schedules' inputs, every part of one whole."""
+    function = template["Resources"]["ReconcileDiscoveryFunction"]["Properties"]
+    inputs = [
+        json.loads(event["Properties"]["Input"])
+        for event in function["Events"].values()
+        if event["Type"] == "Schedule"
+    ]
+    wholes = {found["parts"] for found in inputs}
+    parts = wholes.pop() if len(wholes) == 1 else 0
+    if not parts or sorted(found["part"] for found in inputs) != list(range(parts)):
+        raise ValueError(f"discovery's schedules are not the parts of one whole: {inputs}")
+    return int(parts)
 
 
 def read_units(size: int) -> float:
@@ -81,18 +102,18 @@ class SweepSettings:
     interval_seconds: float
     max_per_run: int
     max_calls_per_second: float
+    concurrent_asks: int  # asks in flight at once in a run
     max_calls_per_second_allowed: float  # the parameter's MaxValue
     run_seconds: float  # the time a run may take
-    discovery_share: float
-    memory_mb: int
+    discovery_parts: int  # discovery's runs side by side
+    memory_mb: int  # discovery's function
 
     @classmethod
     def from_template(cls, template: Mapping[str, Any]) -> SweepSettings:
-        from reconcile.run import DISCOVERY_SHARE
         from reconcile.settings import ReconcileSettings
 
         parameters = template["Parameters"]
-        function = template["Resources"]["ReconcileFunction"]["Properties"]
+        function = template["Resources"]["ReconcileDiscoveryFunction"]["Properties"]
         function_globals = template.get("Globals", {}).get("Function", {})
         fields = ReconcileSettings.model_fields
         budget = float(fields["run_budget_seconds"].default)
@@ -101,13 +122,20 @@ class SweepSettings:
             interval_seconds=60 * float(parameters["ReconcileIntervalMinutes"]["Default"]),
             max_per_run=int(parameters["ReconcileMaxPerRun"]["Default"]),
             max_calls_per_second=float(parameters["ReconcileMaxCallsPerSecond"]["Default"]),
+            concurrent_asks=int(fields["concurrent_asks"].default),
             max_calls_per_second_allowed=float(
                 parameters["ReconcileMaxCallsPerSecond"]["MaxValue"]
             ),
             run_seconds=min(budget, float(function["Timeout"]) - margin),
-            discovery_share=DISCOVERY_SHARE,
+            discovery_parts=discovery_parts(template),
             memory_mb=int(function.get("MemorySize", function_globals.get("MemorySize", 128))),
         )
+
+    @property
+    def ask_pace_ceiling(self) -> float:
+        """The most asks a second a run can make whatever its pace setting: as many in
+        flight as it allows, each taking ``ASK_SECONDS``."""
+        return self.concurrent_asks / ASK_SECONDS
 
     @property
     def vcpu(self) -> float:
@@ -242,7 +270,7 @@ def check_cpu_seconds(plans: list[Any], samples: int = CHECK_SAMPLES) -> float:
     session.events.register("before-send", stub.before_send)
     client = session.client("dynamodb")
     events, watches = EventStore(client, "events"), WatchStore(client, "events")
-    discovery = Discovery(events, watches, "capacity")
+    discovery = Discovery(events, watches, "capacity", state_key=keys.discovery_state_key(0, 1))
     policy = SweepPolicy(
         after=timedelta(minutes=15),
         horizon=timedelta(hours=72),
@@ -351,17 +379,19 @@ class SweepCapacity:
 
     @property
     def run_checks_per_second(self) -> float:
-        """Transactions one run every interval checks per second of the day: what its
-        discovery time allows (discovery has no count bound)."""
+        """Transactions discovery's parts, each running every interval, check per second of
+        the day: what their time allows (discovery has no count bound)."""
         settings = self.settings
-        by_time = settings.run_seconds * settings.discovery_share * self.cpu_checks_per_second
-        return by_time / settings.interval_seconds
+        by_time = settings.run_seconds * self.cpu_checks_per_second
+        return settings.discovery_parts * by_time / settings.interval_seconds
 
     @property
     def calls_allowed_per_second(self) -> float:
-        """Vendor calls one run every interval makes per second of the day at most."""
+        """Vendor calls one run every interval makes per second of the day at most: its pace,
+        unless its asks in flight cannot reach it."""
         settings = self.settings
-        per_run = min(settings.max_per_run, settings.max_calls_per_second * settings.run_seconds)
+        pace = min(settings.max_calls_per_second, settings.ask_pace_ceiling)
+        per_run = min(settings.max_per_run, pace * settings.run_seconds)
         return per_run / settings.interval_seconds
 
 
@@ -397,6 +427,11 @@ def _calls_setting(sweep: SweepCapacity, calls_per_second: float, what: str) -> 
     text = f"{what} takes ReconcileMaxCallsPerSecond {rate} and ReconcileMaxPerRun {per_run:,}"
     if rate > settings.max_calls_per_second_allowed:
         text += f" (above the parameter's maximum of {settings.max_calls_per_second_allowed:g})"
+    if rate > settings.ask_pace_ceiling:
+        text += (
+            f" and more asks in flight than {settings.concurrent_asks} "
+            f"(RECONCILE_CONCURRENT_ASKS; {ASK_SECONDS:g} s an ask)"
+        )
     return text
 
 
@@ -432,15 +467,15 @@ def report_lines(
         f"| Vendor calls (first asks at the peak's pace, later ones at the average) | "
         f"{needed_calls:,.1f}/s | {sweep.calls_allowed_per_second:,.1f}/s "
         f"(ReconcileMaxCallsPerSecond {settings.max_calls_per_second:g}, MaxPerRun "
-        f"{settings.max_per_run:,}, every "
+        f"{settings.max_per_run:,}, {settings.concurrent_asks} in flight, every "
         f"{runs_every:g} min) | {_percent(needed_calls / sweep.calls_allowed_per_second)} |",
         f"| Discovery: transactions to check (hourly average; peak "
         f"{sweep.checks_per_second_peak:,.0f}/s) | {sweep.checks_per_second_average:,.0f}/s | "
-        f"{sweep.run_checks_per_second:,.1f}/s (one run every {runs_every:g} min) | "
+        f"{sweep.run_checks_per_second:,.1f}/s ({settings.discovery_parts} parts, a run "
+        f"each every {runs_every:g} min) | "
         f"{_percent(sweep.checks_per_second_average / max(sweep.run_checks_per_second, 1e-9))} |",
     ]
     rate_needed = max(sweep.asks_per_second_peak, sweep.asks_per_second_average)
-    per_run_time = settings.run_seconds * settings.discovery_share
     verdict = "keeps up" if keeps_up else f"does NOT keep up: it falls {short_by:,.0f}x behind"
     notes = [
         f"Reconcile sweep: {sweep.checks_per_second_peak:,.0f} transactions/s with an "
@@ -456,7 +491,9 @@ def report_lines(
         f"{sweep.asks_per_second_average:,.1f}/s on the hour's average, against "
         f"{sweep.calls_allowed_per_second:,.1f}/s the defaults allow (ReconcileMaxCallsPerSecond "
         f"{settings.max_calls_per_second:g} over a {settings.run_seconds:.0f} s run, at most "
-        f"{settings.max_per_run:,} per run, one run every {runs_every:g} min): the default "
+        f"{settings.max_per_run:,} per run, one run every {runs_every:g} min; up to "
+        f"{settings.concurrent_asks} asks in flight, at {ASK_SECONDS:g} s an ask at most "
+        f"{settings.ask_pace_ceiling:,.0f}/s a run): the default "
         + (
             "keeps up."
             if sweep.calls_allowed_per_second >= rate_needed
@@ -469,21 +506,20 @@ def report_lines(
         f"Discovery: {sweep.check_cpu_seconds * 1e6:,.0f} µs CPU per transaction checked "
         f"(measured on this machine through the real `Discovery`, botocore answered at its "
         f"send hook, no moto), so {sweep.cpu_checks_per_second:,.0f} checks/s on the "
-        f"{settings.memory_mb} MB function's {settings.vcpu:.2f} vCPU; a run gives discovery "
-        f"{per_run_time:.0f} s, one run every "
-        f"{runs_every:g} min: {sweep.run_checks_per_second:,.1f} checks/s against "
-        f"{sweep.checks_per_second_average:,.0f}/s needed on average. One run every "
-        f"{runs_every:g} min {verdict}"
+        f"{settings.memory_mb} MB function's {settings.vcpu:.2f} vCPU; "
+        f"{settings.discovery_parts} parts side by side (each "
+        f"{keys.WRITE_SHARDS // settings.discovery_parts} of the {keys.WRITE_SHARDS} write "
+        f"shards), each a run of {settings.run_seconds:.0f} s "
+        f"every {runs_every:g} min: {sweep.run_checks_per_second:,.1f} checks/s against "
+        f"{sweep.checks_per_second_average:,.0f}/s needed on average (peak "
+        f"{sweep.checks_per_second_peak:,.0f}/s). Discovery {verdict}: it keeps up to about "
+        f"{10 * sweep.run_checks_per_second / sweep.checks_per_second_average:,.1f}M callbacks "
+        "an hour on average"
         + (
             "."
             if keeps_up
-            else f" (it keeps up to about "
-            f"{10 * sweep.run_checks_per_second / sweep.checks_per_second_average:,.1f}M "
-            "callbacks an hour; past that nothing is lost, but watches start late). "
-            "Keeping up takes discovery spread over parallel workers (by write shard: "
-            f"{keys.WRITE_SHARDS} shards, each about 1/{keys.WRITE_SHARDS} of the load) or "
-            "fewer transactions to check (skipping those whose final status is already "
-            "known without reading them)."
+            else "; past that nothing is lost, but watches start late. More parts (a "
+            "schedule each, and the function's reserved concurrency) keep up with more."
         ),
     ]
     return lines, notes

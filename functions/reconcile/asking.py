@@ -11,10 +11,17 @@ the watch is closed as ``unknown``, "no final receipt" (a 7601 watch is closed w
 The vendor's bad days end the run, never a watch: a rate limit pauses the asks for its
 ``Retry-After``, and a few failures in a row stop them; the watches stay due as they were,
 so the next run asks them.
+
+A page of due watches is asked about side by side (``concurrency`` at a time): one call
+waits on the vendor for a fraction of a second, so one after another a run could never
+reach the pace it is allowed. The pacer still spaces the calls; once a run must stop, no
+further call starts (those in flight finish and are recorded).
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -28,7 +35,7 @@ from receipts.vendor import NotAPathSegmentError, VendorError
 from reconcile.backoff import next_ask
 from reconcile.outcomes import Outcome, Verdict, from_answer, from_error
 from reconcile.pacing import CallPacer
-from reconcile.run import Run
+from reconcile.run import STEP_SECONDS, Run
 
 # Failures in a row (timeouts, 5xx) that end a run's asks: the vendor is having a bad time.
 FAILURES_IN_A_ROW = 3
@@ -39,10 +46,6 @@ HORIZON_GRACE = timedelta(days=1)
 
 class StatusApi(Protocol):
     def fetch_status(self, transid: str, *, within_seconds: float | None = None) -> str: ...
-
-
-class _StopAskingError(Exception):
-    """The vendor said to stop (rate limit) or keeps failing: the run's asks end here."""
 
 
 def _day(instant: datetime) -> str:
@@ -68,6 +71,7 @@ class Asking:
         *,
         owner: str,
         vendor_timeout_seconds: float,
+        concurrency: int = 1,
     ) -> None:
         self._events = events
         self._watches = watches
@@ -75,7 +79,12 @@ class Asking:
         self._pacer = pacer
         self._owner = owner
         self._vendor_timeout = vendor_timeout_seconds
+        self._concurrency = concurrency
+        # Shared by the asks side by side: failures in a row, and whether to stop.
+        self._lock = threading.Lock()
         self._failures_in_a_row = 0
+        self._paused_until: datetime | None = None
+        self._stopping = threading.Event()
 
     def run(self, run: Run, state: SweepState) -> SweepState:
         """Handle the due watches, oldest due day first; the state with ``asks_from`` moved."""
@@ -86,33 +95,27 @@ class Asking:
             return state
         today = _day(run.now)
         asks_from = min(state.asks_from or today, today)
-        try:
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="ask") as pool:
             for day in _days(asks_from, today):
-                drained = self._day(run, day)
+                drained = self._day(run, day, pool)
                 if not drained:
                     break
                 if day < today and asks_from == day:
                     # Nothing due is left on a past day, and nothing can become due there.
                     asks_from = _days(day, today)[1]
-        except _StopAskingError:
-            pass
         return state._replace(asks_from=asks_from)
 
-    def _day(self, run: Run, day: str) -> bool:
+    def _day(self, run: Run, day: str, pool: ThreadPoolExecutor) -> bool:
         """Every shard of one due day until nothing is due; False if the run must stop."""
         for shard in range(keys.WRITE_SHARDS):
             start: str | None = None
             while True:
-                if not run.asking_may_go_on():
+                if self._stopping.is_set() or not run.asking_may_go_on():
                     return False
                 page = self._watches.due_page(day, shard, now=run.now, limit=PAGE_SIZE, start=start)
                 if not page.ids:
                     break
-                handled = 0
-                for watch in self._watches.get_many(page.ids):
-                    if not run.asking_may_go_on():
-                        return False
-                    handled += self._handle(run, watch)
+                handled = self._handle_all(run, self._watches.get_many(page.ids), pool)
                 if handled:
                     # What was handled left the due range: the front of it is read again.
                     start = None
@@ -123,16 +126,42 @@ class Asking:
                     start = page.next
                 else:
                     break
-        return True
+        return not self._stopping.is_set()
+
+    def _handle_all(self, run: Run, watches: list[Watch], pool: ThreadPoolExecutor) -> int:
+        """The page's watches side by side; how many were handled. A failure (a table
+        fault, the lease lost) stops the others from starting and is raised."""
+        futures = [pool.submit(self._handle_or_stop, run, watch) for watch in watches]
+        handled, first_error = 0, None
+        for future in futures:
+            try:
+                handled += future.result()
+            except Exception as error:
+                first_error = first_error or error
+        if first_error is not None:
+            raise first_error
+        return handled
+
+    def _handle_or_stop(self, run: Run, watch: Watch) -> int:
+        try:
+            return self._handle(run, watch)
+        except Exception:
+            self._stopping.set()
+            raise
+
+    def _stop(self, run: Run, reason: str) -> None:
+        run.stop(reason)
+        self._stopping.set()
 
     def _handle(self, run: Run, watch: Watch) -> int:
         if watch.state is not WatchState.WATCHING or watch.due_at > run.now:
             return 0
-        run.asked += 1
-        run.summary.checked += 1
+        if self._stopping.is_set() or not run.take_ask():
+            return 0
+        run.count(checked=1)
         events = self._events.event_summaries(watch.transid)
         if any(is_final_event(event) for event in events):
-            run.summary.settled_meanwhile += 1
+            run.count(settled_meanwhile=1)
             self._watches.finish(
                 watch, WatchState.FINAL, attempts=watch.attempts, note="a final event arrived"
             )
@@ -153,14 +182,27 @@ class Asking:
                 note=watch.note,
                 stopped=True,
             )
-            run.summary.still_open += 1
+            run.count(still_open=1)
             return 1
-        self._ask(run, watch, events)
+        if not self._ask(run, watch, events):
+            # Stopped before the call could start: the watch stays due, and is not counted
+            # against the per-run bound.
+            run.release_ask()
+            return 0
         return 1
 
-    def _ask(self, run: Run, watch: Watch, events: list[EventSummary]) -> None:
+    def _ask(self, run: Run, watch: Watch, events: list[EventSummary]) -> int:
+        """Ask about the watch; 1, or 0 when the run stopped before the call could start
+        (the watch stays due as it was)."""
         self._pacer.wait()
-        run.summary.vendor_calls += 1
+        if self._stopping.is_set():
+            return 0
+        if not run.deadline.allows(STEP_SECONDS):
+            # Side by side, a call may wait for its slot of the pace for seconds: one that
+            # would start too late to be answered is not made (nor counted as a failure).
+            self._stop(run, "the run's time (asks)")
+            return 0
+        run.count(vendor_calls=1)
         try:
             text = self._status_api.fetch_status(
                 watch.transid, within_seconds=min(self._vendor_timeout, run.deadline.remaining())
@@ -177,9 +219,7 @@ class Asking:
         # The horizon's ask is the last: whatever it hears but a final status closes the watch.
         last = run.now >= watch.horizon_at
         if outcome.verdict is Verdict.FAILED:
-            run.summary.vendor_failures += 1
-            self._failures_in_a_row += 1
-            run.summary.still_open += 1
+            run.count(vendor_failures=1, still_open=1)
             # Not an ask that counts towards the backoff: tried again a quiet time later (the
             # horizon's last ask too: it waits for the vendor, up to HORIZON_GRACE), so one
             # transaction the vendor keeps failing on cannot hold the run.
@@ -190,23 +230,29 @@ class Asking:
                 attempts=watch.attempts,
                 note=outcome.note,
             )
-            if self._failures_in_a_row >= FAILURES_IN_A_ROW:
-                run.summary.stopped_early = f"{FAILURES_IN_A_ROW} vendor failures in a row"
-                raise _StopAskingError
-            return
-        self._failures_in_a_row = 0
+            with self._lock:
+                self._failures_in_a_row += 1
+                failing = self._failures_in_a_row >= FAILURES_IN_A_ROW
+            if failing:
+                self._stop(run, f"{FAILURES_IN_A_ROW} vendor failures in a row")
+            return 1
+        with self._lock:
+            self._failures_in_a_row = 0
         if outcome.verdict is Verdict.SLOW_DOWN:
             until = run.wall + timedelta(seconds=outcome.retry_after_seconds or 0)
-            self._watches.pause_until(self._owner, until)
-            run.summary.stopped_early = "the vendor's rate limit (7302)"
-            run.summary.paused_until = until.isoformat()
-            raise _StopAskingError
+            with self._lock:
+                # Asks side by side may each hear it: the longest pause heard is stored.
+                if self._paused_until is None or until > self._paused_until:
+                    self._paused_until = until
+                    self._watches.pause_until(self._owner, until)
+            run.paused_until(until)
+            self._stop(run, "the vendor's rate limit (7302)")
+            return 1
         if outcome.verdict is Verdict.NOT_OURS and last:
             self._close_at_horizon(run, watch, events, note=outcome.note)
-            return
+            return 1
         if outcome.verdict is Verdict.NOT_OURS:
-            run.summary.stopped += 1
-            run.summary.still_open += 1
+            run.count(stopped=1, still_open=1)
             self._watches.reschedule(
                 watch,
                 due_at=max(watch.horizon_at, run.now),
@@ -214,25 +260,26 @@ class Asking:
                 note=outcome.note,
                 stopped=True,
             )
-            return
+            return 1
         if outcome.verdict is Verdict.ANSWERED and outcome.transaction is not None:
             told = self._record(run, watch, events, outcome.transaction)
             # The event as it is read (as a callback would be: a failure code without a
             # status is a failure), not the vendor's status word alone.
             if is_final_event(told):
-                run.summary.reconciled += 1
+                run.count(reconciled=1)
                 self._watches.finish(watch, WatchState.RECONCILED, attempts=asks, note=outcome.note)
-                return
+                return 1
         if last:
             self._close_at_horizon(run, watch, events, note=outcome.note, attempts=asks)
-            return
-        run.summary.still_open += 1
+            return 1
+        run.count(still_open=1)
         self._watches.reschedule(
             watch,
             due_at=next_ask(asks, now=run.now, after=run.policy.after, horizon_at=watch.horizon_at),
             attempts=asks,
             note=outcome.note,
         )
+        return 1
 
     def _record(
         self,
@@ -253,7 +300,7 @@ class Asking:
         if event_rank(event) > stored_rank:
             self._events.put_event(event, received_at=run.now)
             if event.status.is_final and event.is_failure:
-                run.summary.failures_found += 1
+                run.count(failures_found=1)
         return event
 
     def _close_at_horizon(
@@ -276,7 +323,7 @@ class Asking:
             correlationid=known.correlationid,
         )
         self._events.put_event(event, received_at=run.now, alert=run.policy.alert_on_no_receipt)
-        run.summary.closed_at_horizon += 1
+        run.count(closed_at_horizon=1)
         self._watches.finish(
             watch,
             WatchState.CLOSED,

@@ -1,5 +1,10 @@
 """Discovery: read the open index's arrival buckets, once each, and watch what went quiet.
 
+Discovery runs in parts, side by side (one function invocation each, on the same schedule):
+part ``p`` of ``n`` reads the write shards ``s`` with ``s % n == p`` of every bucket, and
+keeps its own lease and position. Each transaction's in-progress events sit in the shard of
+its transid, so the parts never read the same transaction, and together they read all.
+
 A bucket (one minute of arrivals) is read once it is over, plus the quiet time, plus a
 grace for writes still in flight: by then a transaction in it has had the quiet time to
 hear its final status. Each transaction is read whole (its events' keys and a few
@@ -10,6 +15,7 @@ before saving its position) only finds the watches already there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -31,6 +37,13 @@ PAGE_SIZE = 200
 SAVE_EVERY_PAGES = 20
 
 
+def part_shards(part: int, parts: int) -> list[int]:
+    """The write shards part ``part`` of ``parts`` reads."""
+    if not 0 <= part < parts <= keys.WRITE_SHARDS:
+        raise ValueError(f"no part {part} of {parts} (at most {keys.WRITE_SHARDS} parts)")
+    return [shard for shard in range(keys.WRITE_SHARDS) if shard % parts == part]
+
+
 def first_bucket(now: datetime, after: timedelta, lookback: timedelta = FIRST_RUN_LOOKBACK) -> str:
     return keys.arrival_bucket(now - after - ARRIVAL_GRACE - lookback)
 
@@ -46,60 +59,90 @@ class Discovery:
         watches: WatchStore,
         owner: str,
         *,
+        shards: Sequence[int] = range(keys.WRITE_SHARDS),
+        state_key: keys.StateKey,
         first_run_lookback: timedelta = FIRST_RUN_LOOKBACK,
     ) -> None:
         self._events = events
         self._watches = watches
         self._owner = owner
+        self._shards = list(shards)
+        self._state_key = state_key
         self._first_run_lookback = first_run_lookback
 
     def run(self, run: Run, state: SweepState) -> SweepState:
         """Read settled buckets from ``state`` on; the position reached (saved)."""
         after = run.policy.after
-        position = (
-            state
-            if state.bucket
-            else state._replace(
-                bucket=first_bucket(run.wall, after, self._first_run_lookback), shard=0, page=None
+        if not state.bucket:
+            position = state._replace(
+                bucket=self._starting_bucket(run), shard=self._shards[0], page=None
             )
-        )
+        elif state.shard not in self._shards:
+            # Not a shard of this part (a position written otherwise): its bucket again, whole.
+            position = state._replace(shard=self._shards[0], page=None)
+        else:
+            position = state
         pages = 0
         try:
             while is_settled(position.bucket or "", run.wall, after):
                 if not run.discovery_may_go_on():
                     break
-                if position.shard == 0 and position.page is None:
+                if self._at_bucket_start(position):
                     position = self._read_bucket(run, position)
                 else:
                     position = self._read_page(run, position)
                 pages += 1
-                if position.shard == 0 and position.page is None:
+                if self._at_bucket_start(position):
                     run.summary.buckets_done += 1
                 if pages % SAVE_EVERY_PAGES == 0:
-                    self._watches.save_position(self._owner, position)
+                    self._save(position)
         finally:
-            self._watches.save_position(self._owner, position)
+            self._save(position)
             run.summary.next_bucket = position.bucket
         return position
 
+    def _starting_bucket(self, run: Run) -> str:
+        """Where a part with no position starts: the lookback before the newest minute it
+        may read, or earlier, where another state left off (the one sweep before discovery
+        ran in parts, or parts of another count), so no minute is skipped; never further
+        back than the horizon, past which a transaction is closed as soon as it is seen."""
+        start = first_bucket(run.wall, run.policy.after, self._first_run_lookback)
+        earliest = self._watches.earliest_position()
+        if earliest is None or keys.bucket_order(earliest) >= keys.bucket_order(start):
+            return start
+        floor = keys.arrival_bucket(run.wall - run.policy.horizon)
+        return max(earliest, floor, key=keys.bucket_order)
+
+    def _save(self, position: SweepState) -> None:
+        self._watches.save_position(self._owner, position, state_key=self._state_key)
+
+    def _at_bucket_start(self, position: SweepState) -> bool:
+        return position.shard == self._shards[0] and position.page is None
+
+    def _next_bucket(self, position: SweepState, bucket: str) -> SweepState:
+        return position._replace(bucket=keys.next_bucket(bucket), shard=self._shards[0], page=None)
+
     def _read_bucket(self, run: Run, position: SweepState) -> SweepState:
-        """A bucket's first page of every shard, side by side: most minutes hold a page or
-        none per shard, so a bucket costs one round of queries, and a sweep catching up
-        after a stop reads about a minute of arrivals per round trip."""
+        """A bucket's first page of every shard of this part, side by side: most minutes
+        hold a page or none per shard, so a bucket costs one round of queries, and a sweep
+        catching up after a stop reads about a minute of arrivals per round trip."""
         bucket = position.bucket or ""
         pages = side_by_side(
             [
                 partial(self._events.open_page, bucket, shard, limit=PAGE_SIZE)
-                for shard in range(keys.WRITE_SHARDS)
+                for shard in self._shards
             ]
         )
         self._consider_all(run, [transid for page in pages for transid in page.ids])
-        more = next((shard for shard, page in enumerate(pages) if page.next), None)
-        if more is None:
-            return position._replace(bucket=keys.next_bucket(bucket), shard=0, page=None)
+        more = [
+            (shard, page.next) for shard, page in zip(self._shards, pages, strict=True) if page.next
+        ]
+        if not more:
+            return self._next_bucket(position, bucket)
         # The rest page by page from the first shard with more (shards after it that were
         # read whole are read again: it only finds the same watches).
-        return position._replace(shard=more, page=pages[more].next)
+        shard, start = more[0]
+        return position._replace(shard=shard, page=start)
 
     def _consider_all(self, run: Run, transids: list[str]) -> None:
         summaries = side_by_side(
@@ -114,9 +157,10 @@ class Discovery:
         self._consider_all(run, page.ids)
         if page.next:
             return position._replace(page=page.next)
-        if position.shard + 1 < keys.WRITE_SHARDS:
-            return position._replace(shard=position.shard + 1, page=None)
-        return position._replace(bucket=keys.next_bucket(bucket), shard=0, page=None)
+        later = [shard for shard in self._shards if shard > position.shard]
+        if later:
+            return position._replace(shard=later[0], page=None)
+        return self._next_bucket(position, bucket)
 
     def _consider(self, run: Run, transid: str, events: list[EventSummary]) -> None:
         run.summary.checked += 1

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from receipts.deadline import Deadline
 from reconcile.summary import RunSummary
 
-# Kept for the asks: discovery stops once this share of the run's time is spent.
-DISCOVERY_SHARE = 0.5
 # A table page or one vendor call should take well under this; none starts with less left.
 STEP_SECONDS = 5.0
 
@@ -18,8 +17,9 @@ STEP_SECONDS = 5.0
 class SweepPolicy:
     after: timedelta
     horizon: timedelta
-    max_per_run: int
-    alert_on_no_receipt: bool
+    # The asks' bounds and choices (discovery only reads and starts watches).
+    max_per_run: int = 0
+    alert_on_no_receipt: bool = True
 
 
 @dataclass
@@ -34,24 +34,59 @@ class Run:
     summary: RunSummary = field(default_factory=RunSummary)
     # Watches handled by the asks, against the per-run bound.
     asked: int = 0
+    # The asks run side by side: their counting goes through ``count`` and ``take_ask``.
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._budget = self.deadline.remaining()
+    def count(self, **increments: int) -> None:
+        with self._lock:
+            for counter, increment in increments.items():
+                setattr(self.summary, counter, getattr(self.summary, counter) + increment)
+
+    def stop(self, reason: str) -> None:
+        """Record why the run stopped early; the first reason stands."""
+        with self._lock:
+            self._stopped(reason)
+
+    def _stopped(self, reason: str) -> None:
+        self.summary.stopped_early = self.summary.stopped_early or reason
+
+    def paused_until(self, until: datetime) -> None:
+        """The vendor's pause, as heard (the latest of those heard side by side)."""
+        with self._lock:
+            heard = self.summary.paused_until
+            if heard is None or datetime.fromisoformat(heard) < until:
+                self.summary.paused_until = until.isoformat()
+
+    def take_ask(self) -> bool:
+        """Count one more watch handled; False (nothing counted) when the run may not."""
+        with self._lock:
+            if not self._asking_may_go_on():
+                return False
+            self.asked += 1
+            return True
+
+    def release_ask(self) -> None:
+        """Give back an ask taken but never made."""
+        with self._lock:
+            self.asked -= 1
 
     def discovery_may_go_on(self) -> bool:
         # Bounded by time, not by ``max_per_run``: discovery is reads only, and at the peak it
         # must keep up with every arrival minute; the asks, which call the vendor, are bounded.
-        spent = self._budget - self.deadline.remaining()
-        if spent > self._budget * DISCOVERY_SHARE or not self.deadline.allows(STEP_SECONDS):
-            self.summary.stopped_early = "the run's time (discovery)"
+        if not self.deadline.allows(STEP_SECONDS):
+            self.stop("the run's time (discovery)")
             return False
         return True
 
     def asking_may_go_on(self) -> bool:
+        with self._lock:
+            return self._asking_may_go_on()
+
+    def _asking_may_go_on(self) -> bool:
         if self.asked >= self.policy.max_per_run:
-            self.summary.stopped_early = "the per-run bound (asks)"
+            self._stopped("the per-run bound (asks)")
             return False
         if not self.deadline.allows(STEP_SECONDS):
-            self.summary.stopped_early = "the run's time (asks)"
+            self._stopped("the run's time (asks)")
             return False
         return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from receipts.storage import keys
+
 # Counter -> the metric that reports it (the dashboard and the alarms name these).
 METRIC_NAMES = {
     "checked": "TransactionsChecked",
@@ -16,6 +18,10 @@ METRIC_NAMES = {
     "vendor_calls": "VendorCalls",
     "vendor_failures": "VendorFailures",
 }
+# Each kind of run emits its own counters: discovery's runs never call the vendor, and the
+# asks never start a watch (they count the watches they look at as checked).
+DISCOVERY_METRICS = ("checked", "watched")
+ASKING_METRICS = tuple(counter for counter in METRIC_NAMES if counter != "watched")
 
 
 @dataclass
@@ -48,3 +54,19 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def combined(discovery: list[RunSummary], asks: RunSummary) -> RunSummary:
+    """One pass's summary from its runs: discovery's parts, then the asks. Counters add up;
+    the asks' reasons and pause stand, else the first part's; the earliest next bucket."""
+    runs = [*discovery, asks]
+    total = RunSummary()
+    for name, value in asdict(total).items():
+        if isinstance(value, int):
+            setattr(total, name, sum(getattr(run, name) for run in runs))
+    buckets = [run.next_bucket for run in discovery if run.next_bucket]
+    total.next_bucket = min(buckets, key=keys.bucket_order) if buckets else None
+    for reason in ("stopped_early", "skipped", "paused_until"):
+        given = [getattr(run, reason) for run in (asks, *discovery) if getattr(run, reason)]
+        setattr(total, reason, given[0] if given else None)
+    return total

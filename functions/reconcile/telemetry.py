@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -15,9 +17,10 @@ logger = build_logger(SERVICE)
 metrics = Metrics(service=SERVICE)
 
 
-def record(summary: RunSummary) -> None:
-    """Every counter as a metric, zeros included: an alarm on a ratio needs both sides."""
+def record(summary: RunSummary, counters: Iterable[str]) -> None:
+    """The run's ``counters`` as metrics, zeros included: an alarm on a ratio needs both
+    sides."""
     ensure_namespace(metrics)
-    counters = summary.as_dict()
-    for counter, metric in METRIC_NAMES.items():
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=counters[counter])
+    values = summary.as_dict()
+    for counter in counters:
+        metrics.add_metric(name=METRIC_NAMES[counter], unit=MetricUnit.Count, value=values[counter])

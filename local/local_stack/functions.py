@@ -8,6 +8,7 @@ hard-coded.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,11 @@ class ScheduleTrigger:
     function: str
     expression: str
     interval_seconds: float
+    # The event's constant ``Input`` (parsed JSON): EventBridge gives it to the target as
+    # the event itself, in place of the scheduled event.
+    input: Any = None
+    # The event's name in the template (a function may have several schedules).
+    name: str = ""
 
 
 def schedule_interval_seconds(expression: str) -> float:
@@ -75,7 +81,7 @@ def schedule_interval_seconds(expression: str) -> float:
 
 
 def _schedule_trigger(
-    function: str, event_properties: Mapping[str, Any], evaluator: Evaluator
+    function: str, name: str, event_properties: Mapping[str, Any], evaluator: Evaluator
 ) -> ScheduleTrigger | None:
     """The trigger of a Schedule / ScheduleV2 event, or None if the schedule is disabled."""
     enabled = evaluator.evaluate(event_properties.get("Enabled", True))
@@ -88,7 +94,14 @@ def _schedule_trigger(
             event_properties.get("Schedule", event_properties.get("ScheduleExpression", ""))
         )
     )
-    return ScheduleTrigger(function, expression, schedule_interval_seconds(expression))
+    constant = evaluator.evaluate(event_properties.get("Input"))
+    try:
+        parsed = json.loads(constant) if constant is not None else None
+    except (TypeError, json.JSONDecodeError) as error:
+        raise TemplateError(f"schedule of {function}: Input is not JSON text ({error})") from None
+    return ScheduleTrigger(
+        function, expression, schedule_interval_seconds(expression), input=parsed, name=name
+    )
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,7 @@ def function_specs(template: Mapping[str, Any], evaluator: Evaluator) -> dict[st
         routes: list[HttpRoute] = []
         triggers: list[SqsTrigger] = []
         schedules: list[ScheduleTrigger] = []
-        for event in properties.get("Events", {}).values():
+        for event_name, event in properties.get("Events", {}).items():
             event_properties = event.get("Properties", {})
             if event.get("Type") == "HttpApi":
                 routes.append(
@@ -187,7 +200,7 @@ def function_specs(template: Mapping[str, Any], evaluator: Evaluator) -> dict[st
                     )
                 )
             elif event.get("Type") in SCHEDULE_EVENT_TYPES:
-                schedule = _schedule_trigger(logical_id, event_properties, evaluator)
+                schedule = _schedule_trigger(logical_id, event_name, event_properties, evaluator)
                 if schedule is not None:
                     schedules.append(schedule)
         specs[logical_id] = FunctionSpec(

@@ -2,9 +2,11 @@
 
 One worker thread per ``Schedule`` event of the template. Runs follow a fixed grid from
 the start (the first one interval after it), as a rate rule fires; a run still going when
-its next tick comes makes that tick be skipped, never run alongside it (the deployed
-function has one reserved execution, which throttles an overlapping run the same way). A
-handler that raises is logged and counted; the next tick runs as usual.
+its next tick comes makes that tick be skipped, never run alongside it (deployed, each
+schedule's runs have their reserved executions, which throttle an overlapping run the same
+way). A schedule's constant ``Input`` is the event, as EventBridge gives it; without one,
+the scheduled event. A handler that raises is logged and counted; the next tick runs as
+usual.
 
 The console's "run now" goes through the same worker (``run_now``), so a manual run and a
 scheduled one never overlap either.
@@ -94,7 +96,8 @@ class ScheduleWorker(BackgroundWorker):
         if self.interval_seconds <= 0:
             raise ValueError(f"schedule interval must be positive, not {self.interval_seconds}")
         super().__init__(
-            thread_name=f"schedule-{function.spec.logical_id}", stop_wait_seconds=STOP_WAIT_SECONDS
+            thread_name=f"schedule-{function.spec.logical_id}-{trigger.name or 'schedule'}",
+            stop_wait_seconds=STOP_WAIT_SECONDS,
         )
         self._function = function
         self._event_factory = event_factory

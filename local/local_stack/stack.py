@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ from local_stack.aws_faults import AwsFaultInjector
 from local_stack.console import ReconcileUnavailableError, serve_console
 from local_stack.functions import (
     FunctionSpec,
+    ScheduleTrigger,
     function_specs,
     layer_content_uris,
     shared_environment,
@@ -82,6 +84,7 @@ CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "
 LOCAL_PARAMETERS = {"ChatWebhooksEnabled": "true"}
 # The function the console's POST /reconcile runs, by its handler's module.
 RECONCILE_HANDLER_MODULE = "reconcile.handler"
+DISCOVERY_HANDLER_MODULE = "reconcile.discovery_handler"
 
 
 @dataclass(frozen=True)
@@ -475,12 +478,15 @@ class LocalStack:
             for trigger in spec.schedules:
                 rule_arn = (
                     f"arn:aws:events:{self.options.region}:{account_id}:rule/"
-                    f"{function.function_name}-schedule"
+                    f"{function.function_name}-{trigger.name or 'schedule'}"
                 )
                 worker = ScheduleWorker(
                     trigger,
                     function,
-                    partial(
+                    # A constant input is the event itself, as EventBridge gives it.
+                    partial(copy.deepcopy, trigger.input)
+                    if trigger.input is not None
+                    else partial(
                         scheduled_event,
                         rule_arn=rule_arn,
                         region=self.options.region,
@@ -498,30 +504,61 @@ class LocalStack:
                 )
 
     def run_reconcile(self, detail: dict[str, Any]) -> Any:
-        """One reconcile pass now (the console's POST /reconcile): the handler's summary."""
-        function = next(
-            (f for f in self.functions.values() if f.spec.module_name == RECONCILE_HANDLER_MODULE),
-            None,
-        )
-        if function is None:
+        """One reconcile pass now (the console's POST /reconcile): every part of discovery,
+        one after another, then the asks; the asks' summary, with discovery's under
+        ``discovery`` (its parts' summaries and their checked and watched summed)."""
+        asks = self._function_of(RECONCILE_HANDLER_MODULE)
+        if asks is None:
             raise ReconcileUnavailableError("this stack has no reconcile function")
         event = console_event(
             detail, region=self.options.region, account_id=self._created_resources().account_id
         )
+        try:
+            discovery = self._function_of(DISCOVERY_HANDLER_MODULE)
+            triggers = [
+                trigger
+                for trigger in (discovery.spec.schedules if discovery else ())
+                if isinstance(trigger.input, dict)
+            ]
+            if discovery and not triggers:
+                # A pass without discovery would look complete and find nothing new.
+                raise ReconcileUnavailableError(
+                    "the discovery function has no schedule naming its parts"
+                )
+            parts = [
+                self._run_now(discovery, {**event, **trigger.input}, trigger)
+                for trigger in triggers
+                if discovery
+            ]
+            summary = dict(self._run_now(asks, event, None))
+        except Exception:
+            LOGGER.exception("the reconcile run asked for on the console failed")
+            raise
+        summary["discovery"] = {
+            "checked": sum(part["checked"] for part in parts),
+            "watched": sum(part["watched"] for part in parts),
+            "parts": parts,
+        }
+        return summary
+
+    def _function_of(self, module: str) -> LocalFunction | None:
+        return next((f for f in self.functions.values() if f.spec.module_name == module), None)
+
+    def _run_now(
+        self, function: LocalFunction, event: dict[str, Any], trigger: ScheduleTrigger | None
+    ) -> Any:
+        """Through the schedule's worker when there is one: never beside a scheduled run."""
         worker = next(
             (
                 w
                 for w in self._workers
-                if isinstance(w, ScheduleWorker) and w.trigger.function == function.spec.logical_id
+                if isinstance(w, ScheduleWorker)
+                and w.trigger.function == function.spec.logical_id
+                and (trigger is None or w.trigger == trigger)
             ),
             None,
         )
-        try:
-            # Through the function's schedule when it has one: never beside a scheduled run.
-            return worker.run_now(event) if worker else function.invoke(event).result
-        except Exception:
-            LOGGER.exception("the reconcile run asked for on the console failed")
-            raise
+        return worker.run_now(event) if worker else function.invoke(event).result
 
     def _start_alert_sinks(self, template: Mapping[str, Any]) -> None:
         """Every topic the functions publish to gets a queue subscriber printing its messages."""
@@ -605,7 +642,9 @@ class LocalStack:
                     "failed": worker.failed,
                 }
             elif isinstance(worker, ScheduleWorker):
-                workers.setdefault("schedules", {})[worker.trigger.function] = worker.snapshot()
+                trigger = worker.trigger
+                name = f"{trigger.function}.{trigger.name}" if trigger.name else trigger.function
+                workers.setdefault("schedules", {})[name] = worker.snapshot()
         return {
             "api": self.api_stats.snapshot(),
             **workers,

@@ -94,6 +94,7 @@ SAMPLE_KEYS: dict[str, list[str]] = {
     ],
     "due": keys.due_keys("2026-11-23"),
     "sweep": [keys.SWEEP_KEY],
+    "parts": [keys.DISCOVERY_KEY],
 }
 
 
@@ -130,17 +131,39 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
         *_secret("lookup-api-keys"),
     },
     "ReconcileFunction": {
-        # A transaction's events, and the ones the status API or the horizon told it.
+        # The asks: a transaction's events, and the ones the status API or the horizon told.
         ("dynamodb:Query", TABLE, _leading_keys(EVENT_PREFIX)),
         ("dynamodb:PutItem", TABLE, _leading_keys(EVENT_PREFIX)),
+        # The due watches: read, rescheduled, ended; never started (discovery does that).
         *{
             (action, TABLE, _leading_keys(WATCH_PREFIX))
-            for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem")
+            for action in ("dynamodb:UpdateItem", "dynamodb:BatchGetItem")
         },
-        # Its lease and position: one item, not a prefix, taken and read in one update.
+        # Its lease and state: the sweep's partition, taken and read in one update.
         ("dynamodb:UpdateItem", TABLE, _one_key(keys.SWEEP_KEY)),
-        ("dynamodb:Query", OPEN_INDEX, _leading_keys(OPEN_PREFIX, DUE_PREFIX)),
+        ("dynamodb:Query", OPEN_INDEX, _leading_keys(DUE_PREFIX)),
         *_secret("vendor-service-key"),
+    },
+    "ReconcileDiscoveryFunction": {
+        # Discovery: reads events, starts watches; no vendor, no event written.
+        ("dynamodb:Query", TABLE, _leading_keys(EVENT_PREFIX)),
+        ("dynamodb:PutItem", TABLE, _leading_keys(WATCH_PREFIX)),
+        # Its parts' lease and position; the asks' state it may read (where to start), never
+        # write.
+        ("dynamodb:UpdateItem", TABLE, _one_key(keys.DISCOVERY_KEY)),
+        (
+            "dynamodb:Query",
+            TABLE,
+            json.dumps(
+                {
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [keys.DISCOVERY_KEY, keys.SWEEP_KEY]
+                    }
+                },
+                sort_keys=True,
+            ),
+        ),
+        ("dynamodb:Query", OPEN_INDEX, _leading_keys(OPEN_PREFIX)),
     },
     "AlertsFunction": {
         *{
@@ -311,31 +334,41 @@ def test_the_lookup_writes_cached_answers_and_new_watches_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "kinds"),
+    ("function", "action", "kinds"),
     [
-        ("dynamodb:Query", ["event"]),
-        ("dynamodb:PutItem", ["event", "watch"]),
-        ("dynamodb:UpdateItem", ["watch", "sweep"]),
-        ("dynamodb:BatchGetItem", ["watch"]),
+        ("ReconcileFunction", "dynamodb:Query", ["event"]),
+        ("ReconcileFunction", "dynamodb:PutItem", ["event"]),
+        ("ReconcileFunction", "dynamodb:UpdateItem", ["watch", "sweep"]),
+        ("ReconcileFunction", "dynamodb:BatchGetItem", ["watch"]),
+        ("ReconcileDiscoveryFunction", "dynamodb:Query", ["event", "sweep", "parts"]),
+        ("ReconcileDiscoveryFunction", "dynamodb:PutItem", ["watch"]),
+        ("ReconcileDiscoveryFunction", "dynamodb:UpdateItem", ["parts"]),
     ],
 )
 def test_the_reconcile_sweep_reaches_events_watches_and_its_state_only(
-    action: str, kinds: list[str]
+    function: str, action: str, kinds: list[str]
 ) -> None:
-    allowed = _allowed_keys("ReconcileFunction", action, TABLE)
+    allowed = _allowed_keys(function, action, TABLE)
 
     assert allowed == [key for kind in kinds for key in SAMPLE_KEYS[kind]]
 
 
-def test_the_reconcile_sweep_gets_no_single_item() -> None:
+@pytest.mark.parametrize("function", ["ReconcileFunction", "ReconcileDiscoveryFunction"])
+def test_the_reconcile_sweep_gets_no_single_item(function: str) -> None:
     # Its watches are read in batches and its state in the update that takes the lease.
-    assert not [grant for grant in _grants("ReconcileFunction") if grant[0] == "dynamodb:GetItem"]
+    assert not [grant for grant in _grants(function) if grant[0] == "dynamodb:GetItem"]
 
 
-def test_the_reconcile_sweep_finds_every_open_and_due_shard_and_no_other_kind_of_key() -> None:
-    allowed = _allowed_keys("ReconcileFunction", "dynamodb:Query", OPEN_INDEX)
+@pytest.mark.parametrize(
+    ("function", "kinds"),
+    [("ReconcileFunction", ["due"]), ("ReconcileDiscoveryFunction", ["open"])],
+)
+def test_the_reconcile_sweep_finds_its_own_shards_and_no_other_kind_of_key(
+    function: str, kinds: list[str]
+) -> None:
+    allowed = _allowed_keys(function, "dynamodb:Query", OPEN_INDEX)
 
-    assert allowed == SAMPLE_KEYS["open"] + SAMPLE_KEYS["due"]
+    assert allowed == [key for kind in kinds for key in SAMPLE_KEYS[kind]]
 
 
 def test_every_lookup_read_is_confined_to_its_key_prefixes() -> None:

@@ -15,8 +15,8 @@ from receipts.storage.watches import WatchStore
 from receipts.vendor import VendorError
 from reconcile.pacing import CallPacer
 from reconcile.run import SweepPolicy
-from reconcile.summary import RunSummary
-from reconcile.sweep import ReconcileSweep
+from reconcile.summary import RunSummary, combined
+from reconcile.sweep import AskingSweep, DiscoverySweep
 
 T0 = datetime(2026, 12, 3, 10, 0, 7, tzinfo=UTC)
 AFTER = timedelta(minutes=15)
@@ -93,28 +93,52 @@ class Harness:
     # A few minutes back on a first run, not the hour a deployment needs: T0's minute is in
     # it, and each empty minute read costs the tests a round of queries.
     first_run_lookback: timedelta = timedelta(minutes=5)
+    # As the template's discovery schedules split the write shards.
+    parts: int = 4
+    horizon: timedelta = HORIZON
+    # Asks in flight at once: one after another unless a test says otherwise, so that a
+    # scripted vendor's answers come in the order they are written.
+    concurrency: int = 1
 
-    def sweep(self, wall: datetime) -> ReconcileSweep:
-        return ReconcileSweep(
+    def policy(self) -> SweepPolicy:
+        return SweepPolicy(
+            after=AFTER,
+            horizon=self.horizon,
+            max_per_run=self.max_per_run,
+            alert_on_no_receipt=self.alert_on_no_receipt,
+        )
+
+    def discovery(self, wall: datetime) -> DiscoverySweep:
+        return DiscoverySweep(
             events=self.events,
             watches=self.watches,
-            status_api=self.vendor,
-            policy=SweepPolicy(
-                after=AFTER,
-                horizon=HORIZON,
-                max_per_run=self.max_per_run,
-                alert_on_no_receipt=self.alert_on_no_receipt,
-            ),
-            pacer=CallPacer(1000.0, sleep=lambda _seconds: None),
-            vendor_timeout_seconds=2.0,
+            policy=self.policy(),
             wall_clock=lambda: wall,
             first_run_lookback=self.first_run_lookback,
         )
 
+    def asking(self, wall: datetime) -> AskingSweep:
+        return AskingSweep(
+            events=self.events,
+            watches=self.watches,
+            status_api=self.vendor,
+            policy=self.policy(),
+            pacer=CallPacer(1000.0, sleep=lambda _seconds: None),
+            vendor_timeout_seconds=2.0,
+            wall_clock=lambda: wall,
+            concurrency=self.concurrency,
+        )
+
     def run(self, at: datetime, *, wall: datetime | None = None) -> RunSummary:
-        """A run as of ``at``; ``wall`` (default ``at``) is what the sweep takes for the
-        wall clock, which decides the arrival minutes it reads."""
-        return self.sweep(wall or at).run(Deadline.unbounded(), now=at)
+        """A pass as of ``at`` (every part of discovery, then the asks, as the schedules
+        run them); ``wall`` (default ``at``) is what the sweep takes for the wall clock,
+        which decides the arrival minutes it reads."""
+        wall = wall or at
+        parts = [
+            self.discovery(wall).run(Deadline.unbounded(), part=part, parts=self.parts, now=at)
+            for part in range(self.parts)
+        ]
+        return combined(parts, self.asking(wall).run(Deadline.unbounded(), now=at))
 
     def store(self, event: DeliveryEvent, received_at: datetime) -> None:
         assert self.events.put_event(event, received_at=received_at)

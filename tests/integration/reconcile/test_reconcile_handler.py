@@ -1,4 +1,4 @@
-"""The handler: one run per event, its summary answered and counted as metrics."""
+"""The handlers: one run per event, its summary answered and counted as metrics."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from tests.integration.reconcile.reconcile_harness import (
     vendor_answer,
 )
 
-from reconcile import handler
-from reconcile.settings import get_settings
+from reconcile import discovery_handler, handler
+from reconcile.run_request import InvalidRunRequestError
+from reconcile.settings import get_discovery_settings, get_settings
 from reconcile.telemetry import metrics
 
 
@@ -37,11 +38,17 @@ def environment(monkeypatch: pytest.MonkeyPatch, events_table: str) -> Iterator[
     monkeypatch.setenv("VENDOR_BASE_URL", "https://api.imiconnect.io")
     monkeypatch.setenv("VENDOR_SERVICE_KEY_REFERENCE", "ssm:/imiconnect-receipts/dev/vendor-key")
     get_settings.cache_clear()
+    get_discovery_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    get_discovery_settings.cache_clear()
 
 
-def test_a_scheduled_event_runs_one_pass_and_reports_it(
+def _metrics(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+
+
+def test_scheduled_events_run_discovery_by_part_then_the_asks_and_report_them(
     harness: Harness, environment: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     harness.store(callback("tx-handler", "Submitted", code="7501"), T0)
@@ -55,18 +62,52 @@ def test_a_scheduled_event_runs_one_pass_and_reports_it(
         "detail": {},
     }
 
-    answer = handler.lambda_handler(scheduled, Context(), sweep=harness.sweep(at))  # type: ignore[arg-type]
+    # Discovery's schedules give each part its constant input as the event
+    parts = [
+        discovery_handler.lambda_handler(
+            {"part": part, "parts": 2},
+            Context(),  # type: ignore[arg-type]
+            sweep=harness.discovery(at),
+        )
+        for part in range(2)
+    ]
+    assert sorted(part["watched"] for part in parts) == [0, 1]
+    found = [metric for metric in _metrics(capsys) if metric["TransactionsWatched"] == [1.0]]
+    assert len(found) == 1 and "VendorCalls" not in found[0]
+
+    answer = handler.lambda_handler(scheduled, Context(), sweep=harness.asking(at))  # type: ignore[arg-type]
 
     assert answer["reconciled"] == 1 and answer["failures_found"] == 1
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    emitted = _metrics(capsys)
     values = {name: emitted[0][name] for name in ("TransactionsReconciled", "VendorCalls")}
     assert values == {"TransactionsReconciled": [1.0], "VendorCalls": [1.0]}
+    assert "TransactionsWatched" not in emitted[0]
     assert metrics.namespace
 
 
 def test_a_manual_run_with_a_bad_instant_is_refused_before_any_work(
     harness: Harness, environment: None
 ) -> None:
-    with pytest.raises(handler.InvalidRunRequestError):
-        handler.lambda_handler({"detail": {"at": "soon"}}, Context(), sweep=harness.sweep(T0))  # type: ignore[arg-type]
+    with pytest.raises(InvalidRunRequestError):
+        handler.lambda_handler({"detail": {"at": "soon"}}, Context(), sweep=harness.asking(T0))  # type: ignore[arg-type]
     assert harness.watches.acquire_lease("someone", now=T0, until=T0 + AFTER) is not None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"part": 0},
+        {"part": "0", "parts": 4},
+        {"part": True, "parts": 4},
+        {"part": 4, "parts": 4},
+        {"part": -1, "parts": 4},
+        {"part": 0, "parts": 33},
+    ],
+)
+def test_a_discovery_run_that_names_no_part_it_can_be_is_refused_before_any_work(
+    harness: Harness, environment: None, event: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidRunRequestError):
+        discovery_handler.lambda_handler(event, Context(), sweep=harness.discovery(T0))  # type: ignore[arg-type]
+    assert harness.watches.get("tx-none") is None

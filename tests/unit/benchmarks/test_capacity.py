@@ -225,7 +225,7 @@ def test_the_sweep_checks_every_transaction_the_open_index_names(tmp_path: Path)
     assert any("stated (no reconcile row" in note for note in notes)
 
 
-def test_one_run_checks_what_its_discovery_time_allows_per_interval(tmp_path: Path) -> None:
+def test_discoverys_parts_check_what_their_time_allows_per_interval(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from benchmarks.capacity_reconcile import sweep_capacity
@@ -236,15 +236,48 @@ def test_one_run_checks_what_its_discovery_time_allows_per_interval(tmp_path: Pa
     )
     settings = sweep.settings
 
-    # Discovery has no count bound: its time and the function's share of a vCPU set its pace.
+    # Discovery has no count bound: its time and the function's share of a vCPU set its
+    # pace, and its parts (one per schedule in the template) add up.
+    assert settings.discovery_parts == 4
     for cpu_seconds in (0.001, 1.0):
         paced = replace(sweep, check_cpu_seconds=cpu_seconds)
         assert paced.run_checks_per_second == pytest.approx(
-            settings.run_seconds
-            * settings.discovery_share
+            settings.discovery_parts
+            * settings.run_seconds
             * settings.vcpu
             / (cpu_seconds * settings.interval_seconds)
         )
+
+
+def test_the_asks_pace_is_the_setting_unless_the_asks_in_flight_cannot_reach_it(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from benchmarks.capacity_reconcile import ASK_SECONDS, sweep_capacity
+
+    result = CapacityModel(SMALL).run()
+    sweep = sweep_capacity(
+        result, capacity.load_template(), tmp_path / "absent.md", measure_cpu=False
+    )
+    unbounded = replace(sweep.settings, max_per_run=10**9)
+    for in_flight, pace, expected in ((32, 5.0, 5.0), (1, 50.0, 1 / ASK_SECONDS)):
+        settings = replace(unbounded, concurrent_asks=in_flight, max_calls_per_second=pace)
+        allowed = replace(sweep, settings=settings).calls_allowed_per_second
+        assert allowed == pytest.approx(expected * settings.run_seconds / settings.interval_seconds)
+
+
+def test_discoverys_parts_are_read_from_its_schedules() -> None:
+    from copy import deepcopy
+
+    from benchmarks.capacity_reconcile import discovery_parts
+
+    template = capacity.load_template()
+    assert discovery_parts(template) == 4
+    broken = deepcopy(template)
+    del broken["Resources"]["ReconcileDiscoveryFunction"]["Properties"]["Events"]["Part2"]
+    with pytest.raises(ValueError, match="not the parts of one whole"):
+        discovery_parts(broken)
 
 
 def test_calls_per_watch_come_from_the_bench_table_when_it_has_them(tmp_path: Path) -> None:

@@ -72,16 +72,28 @@ def _specs(overrides: dict[str, str] | None = None) -> dict[str, FunctionSpec]:
     ("minutes", "expression", "seconds"),
     [(None, "rate(5 minutes)", 300), ("1", "rate(1 minute)", 60)],
 )
-def test_the_templates_schedule_becomes_a_trigger_of_the_reconcile_function(
+def test_the_templates_schedules_become_triggers_of_the_reconcile_functions(
     minutes: str | None, expression: str, seconds: int
 ) -> None:
     overrides = {"ReconcileIntervalMinutes": minutes} if minutes else None
     specs = _specs(overrides)
 
     assert specs["ReconcileFunction"].schedules == (
-        ScheduleTrigger("ReconcileFunction", expression, seconds),
+        ScheduleTrigger("ReconcileFunction", expression, seconds, name="Sweep"),
     )
-    assert all(not spec.schedules for name, spec in specs.items() if name != "ReconcileFunction")
+    # Discovery: a schedule per part, its constant input naming the part
+    assert specs["ReconcileDiscoveryFunction"].schedules == tuple(
+        ScheduleTrigger(
+            "ReconcileDiscoveryFunction",
+            expression,
+            seconds,
+            input={"part": part, "parts": 4},
+            name=f"Part{part}",
+        )
+        for part in range(4)
+    )
+    scheduled = {"ReconcileFunction", "ReconcileDiscoveryFunction"}
+    assert all(not spec.schedules for name, spec in specs.items() if name not in scheduled)
 
 
 def _template_with_schedule(properties: dict[str, Any], event_type: str) -> dict[str, Any]:
@@ -103,8 +115,15 @@ def test_a_schedule_v2_event_and_a_disabled_schedule() -> None:
     disabled = _template_with_schedule({"Schedule": "rate(1 day)", "State": "DISABLED"}, "Schedule")
 
     (trigger,) = function_specs(v2, Evaluator(v2, {}))["Sweep"].schedules
-    assert trigger == ScheduleTrigger("Sweep", "rate(2 hours)", 7200)
+    assert trigger == ScheduleTrigger("Sweep", "rate(2 hours)", 7200, name="Tick")
     assert function_specs(disabled, Evaluator(disabled, {}))["Sweep"].schedules == ()
+
+
+def test_a_schedules_input_must_be_json_text() -> None:
+    broken = _template_with_schedule({"Schedule": "rate(1 day)", "Input": "{part: 0"}, "Schedule")
+
+    with pytest.raises(TemplateError, match="Input is not JSON"):
+        function_specs(broken, Evaluator(broken, {}))
 
 
 # ---- events ------------------------------------------------------------------------------

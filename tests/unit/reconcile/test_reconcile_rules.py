@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,9 +17,9 @@ from receipts.vendor import (
 )
 from reconcile.backoff import STEPS, next_ask, pause_after
 from reconcile.discovery import ARRIVAL_GRACE, first_bucket, is_settled
-from reconcile.handler import InvalidRunRequestError, _as_of
 from reconcile.outcomes import DEFAULT_RETRY_AFTER_SECONDS, Verdict, from_answer, from_error
 from reconcile.pacing import CallPacer
+from reconcile.run_request import InvalidRunRequestError, as_of
 from reconcile.settings import ReconcileConfigurationError, settings_from
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -98,6 +99,27 @@ def test_calls_are_spaced_to_the_rate_bound() -> None:
     assert slept == [0.25] * 4
 
 
+def test_callers_side_by_side_each_take_their_own_slot_of_the_pace() -> None:
+    # Given eight callers at once on a clock that stands still (each sleeps its own wait)
+    slots: list[float] = []
+    lock = threading.Lock()
+    pacer = CallPacer(
+        4.0, monotonic=lambda: 100.0, sleep=lambda seconds: _keep(slots, lock, seconds)
+    )
+    callers = [threading.Thread(target=pacer.wait) for _ in range(8)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    # Then no two share a slot: the first goes at once, the others a quarter second apart
+    assert sorted(slots) == [0.25 * n for n in range(1, 8)]
+
+
+def _keep(slots: list[float], lock: threading.Lock, seconds: float) -> None:
+    with lock:
+        slots.append(seconds)
+
+
 def test_an_arrival_minute_is_read_only_once_it_cannot_get_another_entry() -> None:
     bucket = keys.arrival_bucket(NOW)
     ends = keys.bucket_end(bucket)
@@ -114,13 +136,13 @@ def test_buckets_follow_minute_by_minute_with_each_legacy_day_after_its_last_min
 
 
 def test_a_manual_run_may_set_its_instant() -> None:
-    assert _as_of({}) is None
-    assert _as_of({"detail": {}}) is None
-    assert _as_of({"detail": {"at": "2026-12-06T10:00:00Z"}}) == NOW + timedelta(days=3)
+    assert as_of({}) is None
+    assert as_of({"detail": {}}) is None
+    assert as_of({"detail": {"at": "2026-12-06T10:00:00Z"}}) == NOW + timedelta(days=3)
     with pytest.raises(InvalidRunRequestError, match="time zone"):
-        _as_of({"detail": {"at": "2026-12-06T10:00:00"}})
+        as_of({"detail": {"at": "2026-12-06T10:00:00"}})
     with pytest.raises(InvalidRunRequestError, match="not an ISO 8601"):
-        _as_of({"detail": {"at": "tomorrow"}})
+        as_of({"detail": {"at": "tomorrow"}})
 
 
 BASE_ENVIRONMENT = {

@@ -156,6 +156,11 @@ def bucket_end(bucket: str) -> datetime:
     return bucket_start(bucket) + length
 
 
+def bucket_order(bucket: str) -> tuple[datetime, bool]:
+    """Sorts buckets in the order the sweep reads them: a legacy day after its last minute."""
+    return bucket_end(bucket), "T" not in bucket
+
+
 def next_bucket(bucket: str) -> str:
     """The bucket the sweep reads after ``bucket``.
 
@@ -187,8 +192,23 @@ def watch_key(transid: str) -> str:
     return f"WATCH#{transid}"
 
 
+# A sweep state item's key: its partition and sort keys.
+StateKey = tuple[str, str]
+
 SWEEP_KEY = "RECONCILE#SWEEP"
 SWEEP_SORT_KEY = "STATE"
+# The asks' state (their lease, the earliest due day, the vendor's pause). Before discovery
+# ran in parts, the one sweep kept its arrival-minute position here too.
+ASKS_STATE: StateKey = (SWEEP_KEY, SWEEP_SORT_KEY)
+# Discovery's parts keep theirs in a partition of their own: each function's grant then
+# reaches its own state items only.
+DISCOVERY_KEY = "RECONCILE#DISCOVERY"
+
+
+def discovery_state_key(part: int, parts: int) -> StateKey:
+    """The state item of one part of discovery (its lease and its position): parts read
+    the write shards side by side, each those with ``shard % parts == part``."""
+    return (DISCOVERY_KEY, f"PART#{part}/{parts}")
 
 
 def index_sort_key(occurred_at: datetime, transid: str) -> str:

@@ -7,8 +7,9 @@ it is being watched it sits in the sparse ``open`` index under the day it is nex
 sorted by the due time, so a sweep reads only what is due; a watch that ended leaves the
 index (its item stays, until the retention's TTL, as the record of what happened).
 
-The sweep's state is one item: where it is in the arrival buckets, a lease so that two runs
-never overlap, and until when the vendor asked it to hold back (``Retry-After``).
+The sweep's state is an item per run that must not overlap itself: each part of discovery
+keeps its lease and where it is in the arrival buckets; the asks keep theirs, the earliest
+due day still to read, and until when the vendor asked them to hold back (``Retry-After``).
 """
 
 from __future__ import annotations
@@ -250,16 +251,47 @@ class WatchStore:
         return updated is not None
 
     # ---- the sweep's state --------------------------------------------------------------
+    # One item per run that must not overlap itself: the asks' (``keys.ASKS_STATE``) and
+    # each part of discovery's (``keys.discovery_state_key``).
 
-    def _sweep_key(self) -> AttributeMap:
-        return {keys.PARTITION_KEY: _s(keys.SWEEP_KEY), keys.SORT_KEY: _s(keys.SWEEP_SORT_KEY)}
+    @staticmethod
+    def _sweep_key(state_key: keys.StateKey) -> AttributeMap:
+        partition, sort = state_key
+        return {keys.PARTITION_KEY: _s(partition), keys.SORT_KEY: _s(sort)}
 
-    def acquire_lease(self, owner: str, *, now: datetime, until: datetime) -> SweepState | None:
-        """Take the sweep's lease until ``until``; None while another run holds it."""
+    def earliest_position(self) -> str | None:
+        """The earliest arrival bucket any discovery state holds, or the one sweep held
+        before discovery ran in parts: where a part with no position of its own starts, so
+        that a change of parts (or the move to parts) skips no minute. None if none."""
+        buckets: list[str] = []
+        for partition in (keys.DISCOVERY_KEY, keys.SWEEP_KEY):
+            answer = _call(
+                self._client.query,
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _s(partition)},
+                ProjectionExpression="#bucket",
+                ExpressionAttributeNames={"#bucket": "bucket"},
+            )
+            buckets += [
+                item["bucket"]["S"] for item in answer.get("Items", []) if item.get("bucket")
+            ]
+        found = [bucket for bucket in buckets if bucket]
+        return min(found, key=keys.bucket_order) if found else None
+
+    def acquire_lease(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        state_key: keys.StateKey = keys.ASKS_STATE,
+    ) -> SweepState | None:
+        """Take a sweep state's lease until ``until``; None while another run holds it."""
         answer = if_condition_holds(
             self._client.update_item,
             TableName=self._table,
-            Key=self._sweep_key(),
+            Key=self._sweep_key(state_key),
             UpdateExpression="SET #lease_owner = :owner, #lease_until = :until",
             ConditionExpression="attribute_not_exists(#lease_until) OR #lease_until < :now",
             ExpressionAttributeNames=_names("#lease_owner #lease_until"),
@@ -275,45 +307,59 @@ class WatchStore:
         item = answer.get("Attributes", {})
         paused = item.get("paused_until", {}).get("S")
         return SweepState(
-            bucket=item.get("bucket", {}).get("S"),
+            bucket=item.get("bucket", {}).get("S") or None,
             shard=int(item.get("shard", {}).get("N", "0")),
             page=item.get("page", {}).get("S"),
             paused_until=_instant(paused) if paused else None,
             asks_from=item.get("asks_from", {}).get("S"),
         )
 
-    def save_position(self, owner: str, state: SweepState) -> None:
-        """Record the sweep's position (only while ``owner`` holds the lease)."""
-        values: AttributeMap = {
-            ":owner": _s(owner),
-            ":bucket": _s(state.bucket or ""),
-            ":shard": _n(state.shard),
-        }
-        expression = "SET #bucket = :bucket, #shard = :shard"
+    def save_position(
+        self, owner: str, state: SweepState, *, state_key: keys.StateKey = keys.ASKS_STATE
+    ) -> None:
+        """Record where a run got to (only while ``owner`` holds the lease): discovery's
+        bucket, shard and page, or the asks' earliest due day; what a state has not, it
+        leaves as it is."""
+        values: AttributeMap = {":owner": _s(owner)}
+        sets: list[str] = []
+        removes: list[str] = []
+        if state.bucket:
+            sets += ["#bucket = :bucket", "#shard = :shard"]
+            values |= {":bucket": _s(state.bucket), ":shard": _n(state.shard)}
+            if state.page:
+                sets.append("#page = :page")
+                values[":page"] = _s(state.page)
+            else:
+                removes.append("#page")
         if state.asks_from:
-            expression += ", #asks_from = :asks_from"
+            sets.append("#asks_from = :asks_from")
             values[":asks_from"] = _s(state.asks_from)
-        if state.page:
-            expression += ", #page = :page"
-            values[":page"] = _s(state.page)
-        else:
-            expression += " REMOVE #page"
-        self._update_sweep(expression, values)
+        if not sets:
+            return
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        self._update_sweep(state_key, expression, values)
 
-    def pause_until(self, owner: str, until: datetime) -> None:
+    def pause_until(
+        self, owner: str, until: datetime, *, state_key: keys.StateKey = keys.ASKS_STATE
+    ) -> None:
         self._update_sweep(
+            state_key,
             "SET #paused_until = :until",
             {":owner": _s(owner), ":until": _s(isoformat_millis(until))},
         )
 
-    def release_lease(self, owner: str) -> None:
-        self._update_sweep("REMOVE #lease_owner, #lease_until", {":owner": _s(owner)})
+    def release_lease(self, owner: str, *, state_key: keys.StateKey = keys.ASKS_STATE) -> None:
+        self._update_sweep(state_key, "REMOVE #lease_owner, #lease_until", {":owner": _s(owner)})
 
-    def _update_sweep(self, expression: str, values: AttributeMap) -> None:
+    def _update_sweep(
+        self, state_key: keys.StateKey, expression: str, values: AttributeMap
+    ) -> None:
         updated = if_condition_holds(
             self._client.update_item,
             TableName=self._table,
-            Key=self._sweep_key(),
+            Key=self._sweep_key(state_key),
             UpdateExpression=expression,
             ConditionExpression="#lease_owner = :owner",
             ExpressionAttributeNames=_names(expression, "#lease_owner"),

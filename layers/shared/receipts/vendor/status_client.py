@@ -199,6 +199,7 @@ def _interpret(response: urllib3.BaseHTTPResponse, attempts: int) -> str:
     )
 
 
-def build_pool() -> urllib3.PoolManager:
-    """The process's pool: verified TLS, a few kept-alive connections, no automatic retries."""
-    return urllib3.PoolManager(num_pools=4, maxsize=4, retries=False, block=False)
+def build_pool(connections: int = 4) -> urllib3.PoolManager:
+    """The process's pool: verified TLS, ``connections`` kept alive per host (as many as
+    the calls its callers make side by side), no automatic retries."""
+    return urllib3.PoolManager(num_pools=4, maxsize=connections, retries=False, block=False)
