@@ -194,3 +194,29 @@ def make_service(
         return AlertService(**options)
 
     return build
+
+
+AlertsEnvironment = Callable[..., None]
+
+
+@pytest.fixture
+def alerts_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    mocked_aws: None,
+    events_table: str,
+    alert_topic: str,
+    alerts_queue: str,
+) -> AlertsEnvironment:
+    """Sets the variables template.yaml gives the function, pointing at the moto resources,
+    with the given ones (``ALERT_CHANNELS="sms"``, ...) on top."""
+
+    def set_variables(**variables: str) -> None:
+        base = {
+            "EVENTS_TABLE_NAME": events_table,
+            "ALERTS_QUEUE_URL": alerts_queue,
+            "ALERT_TOPIC_ARN": alert_topic,
+        }
+        for name, value in {**base, **variables}.items():
+            monkeypatch.setenv(name, value)
+
+    return set_variables

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.integration.alerts.conftest import AlertsEnvironment
 from tests.unit.alerts.doubles import (
     FakeLambdaContext,
     failed_ids,
@@ -22,24 +23,11 @@ Inbox = Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture
-def only_sms_alerts(
-    monkeypatch: pytest.MonkeyPatch,
-    mocked_aws: None,
-    events_table: str,
-    alert_topic: str,
-    alerts_queue: str,
-) -> None:
+def only_sms_alerts(alerts_environment: AlertsEnvironment) -> None:
     """The template's variables with AlertChannels=sms and SNS as the only target."""
-    for name, value in {
-        "EVENTS_TABLE_NAME": events_table,
-        "ALERTS_QUEUE_URL": alerts_queue,
-        "ALERT_TOPIC_ARN": alert_topic,
-        "ALERT_STATUSES": "",
-        "ALERT_CHANNELS": "sms",
-        "ALERT_CODES": "",
-        "CHAT_WEBHOOKS_ENABLED": "false",
-    }.items():
-        monkeypatch.setenv(name, value)
+    alerts_environment(
+        ALERT_STATUSES="", ALERT_CHANNELS="sms", ALERT_CODES="", CHAT_WEBHOOKS_ENABLED="false"
+    )
 
 
 @pytest.mark.usefixtures("only_sms_alerts")

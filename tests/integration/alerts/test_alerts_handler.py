@@ -12,6 +12,7 @@ from tests.fakes.webhook_receiver import ScriptedResponse, WebhookReceiver
 from tests.integration.alerts.conftest import (
     LOOKUP_BASE_URL,
     WEBHOOKS_PARAMETER,
+    AlertsEnvironment,
     webhooks_document,
 )
 from tests.unit.alerts.doubles import (
@@ -42,30 +43,20 @@ def _chat_counts(receiver: WebhookReceiver) -> dict[str, int]:
 
 
 @pytest.fixture
-def deployed_environment(
-    monkeypatch: pytest.MonkeyPatch,
-    mocked_aws: None,
-    events_table: str,
-    alert_topic: str,
-    alerts_queue: str,
-) -> None:
+def deployed_environment(alerts_environment: AlertsEnvironment) -> None:
     """The variables template.yaml gives the function, pointing at the moto resources."""
-    for name, value in {
-        "EVENTS_TABLE_NAME": events_table,
-        "ALERTS_QUEUE_URL": alerts_queue,
-        "ALERT_TOPIC_ARN": alert_topic,
-        "ALERT_STATUSES": "failed,undelivered,expired,rejected,bounced,complaint,"
+    alerts_environment(
+        ALERT_STATUSES="failed,undelivered,expired,rejected,bounced,complaint,"
         "invalid_address,not_verified,unsubscribed",
-        "ALERT_CHANNELS": "",
-        "ALERT_CODES": "",
-        "STORM_THRESHOLD": "20",
-        "STORM_WINDOW_SECONDS": "300",
-        "CHAT_WEBHOOKS_ENABLED": "true",
-        "CHAT_WEBHOOKS_REFERENCE": f"ssm:{WEBHOOKS_PARAMETER}",
-        "LOOKUP_BASE_URL": LOOKUP_BASE_URL,
-        "POWERTOOLS_PARAMETERS_MAX_AGE": "300",
-    }.items():
-        monkeypatch.setenv(name, value)
+        ALERT_CHANNELS="",
+        ALERT_CODES="",
+        STORM_THRESHOLD="20",
+        STORM_WINDOW_SECONDS="300",
+        CHAT_WEBHOOKS_ENABLED="true",
+        CHAT_WEBHOOKS_REFERENCE=f"ssm:{WEBHOOKS_PARAMETER}",
+        LOOKUP_BASE_URL=LOOKUP_BASE_URL,
+        POWERTOOLS_PARAMETERS_MAX_AGE="300",
+    )
 
 
 def _store_webhooks_secret(receiver: WebhookReceiver) -> None:
