@@ -83,7 +83,6 @@ class Asking:
         # Shared by the asks side by side: failures in a row, and whether to stop.
         self._lock = threading.Lock()
         self._failures_in_a_row = 0
-        self._paused_until: datetime | None = None
         self._stopping = threading.Event()
 
     def run(self, run: Run, state: SweepState) -> SweepState:
@@ -241,11 +240,9 @@ class Asking:
         if outcome.verdict is Verdict.SLOW_DOWN:
             until = run.wall + timedelta(seconds=outcome.retry_after_seconds or 0)
             with self._lock:
-                # Asks side by side may each hear it: the longest pause heard is stored.
-                if self._paused_until is None or until > self._paused_until:
-                    self._paused_until = until
+                # Stored under the lock, so that the longest pause heard is the one written last.
+                if run.paused_until(until):
                     self._watches.pause_until(self._owner, until)
-            run.paused_until(until)
             self._stop(run, "the vendor's rate limit (7302)")
             return 1
         if outcome.verdict is Verdict.NOT_OURS and last:

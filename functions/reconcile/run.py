@@ -50,12 +50,15 @@ class Run:
     def _stopped(self, reason: str) -> None:
         self.summary.stopped_early = self.summary.stopped_early or reason
 
-    def paused_until(self, until: datetime) -> None:
-        """The vendor's pause, as heard (the latest of those heard side by side)."""
+    def paused_until(self, until: datetime) -> bool:
+        """Note the vendor's pause as heard; True when it is the longest heard so far (asks
+        side by side may each hear one)."""
         with self._lock:
             heard = self.summary.paused_until
-            if heard is None or datetime.fromisoformat(heard) < until:
-                self.summary.paused_until = until.isoformat()
+            if heard is not None and datetime.fromisoformat(heard) >= until:
+                return False
+            self.summary.paused_until = until.isoformat()
+            return True
 
     def take_ask(self) -> bool:
         """Count one more watch handled; False (nothing counted) when the run may not."""

@@ -235,6 +235,17 @@ def index_page(
     )
 
 
+def put_if_absent(client: DynamoDBClient, table: str, item: AttributeMap) -> bool:
+    """Put an item unless one with its key is stored; whether it was put."""
+    put = if_condition_holds(
+        client.put_item,
+        TableName=table,
+        Item=item,
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+    return put is not None
+
+
 def if_condition_holds(operation: Callable[..., Any], **request: Any) -> Any | None:
     """Run one conditional write; its answer, or None when its condition did not hold."""
     try:
@@ -344,13 +355,7 @@ class EventStore:
         failure does); the horizon's "no final receipt" is alerted only when asked for.
         """
         item = self.event_item(event, received_at=received_at, gtrid=gtrid, alert=alert)
-        stored = if_condition_holds(
-            self._client.put_item,
-            TableName=self._table,
-            Item=item,
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-        return stored is not None
+        return put_if_absent(self._client, self._table, item)
 
     def list_events(self, transid: str) -> list[StoredEvent]:
         """Every stored event of one transaction, oldest first."""

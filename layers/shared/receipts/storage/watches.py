@@ -28,6 +28,7 @@ from receipts.storage.event_store import (
     batch_get,
     if_condition_holds,
     index_page,
+    put_if_absent,
 )
 from receipts.timestamps import isoformat_millis
 
@@ -156,13 +157,7 @@ class WatchStore:
             keys.TTL_ATTRIBUTE: _n(int((horizon_at + self._retention).timestamp())),
             **_due_attributes(transid, due_at),
         }
-        created = if_condition_holds(
-            self._client.put_item,
-            TableName=self._table,
-            Item=item,
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-        return created is not None
+        return put_if_absent(self._client, self._table, item)
 
     def get(self, transid: str) -> Watch | None:
         answer = _call(
