@@ -28,6 +28,10 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def mocked_aws() -> Iterator[None]:
     from moto import mock_aws
 
+    from local_stack import moto_transactions
+
+    # One table copy per transaction, as the local stack has it (see the module).
+    moto_transactions.install()
     with mock_aws():
         yield
 

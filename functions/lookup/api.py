@@ -1,9 +1,8 @@
 """The HTTP routes, on Powertools' HTTP API resolver with request validation and OpenAPI.
 
-Routes live on a module-level router (registering them is cheap); the resolver itself is
-built on first use. Every route but ``/openapi.json`` needs an API key: in ``x-api-key``; on
-the vendor's status path also in the vendor's ``key`` header, or in the path itself (the
-older clients' form), so that a client moving to this proxy changes only its base URL.
+Routes live on module-level routers (registering them is cheap): the transactions' here,
+the reports' in ``report_routes``; the resolver itself is built on first use. What runs
+before a route (the API key, the path's shape) is in ``route_guards``.
 """
 
 from __future__ import annotations
@@ -12,18 +11,37 @@ import json
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lookup.auth import API_KEY_HEADER, VENDOR_KEY_HEADER
-from lookup.errors import InvalidTransactionIdError
 from lookup.http_errors import register_error_handlers
+from lookup.report_routes import report_router
+from lookup.route_docs import (
+    API_KEY_SCHEME,
+    COMMON_ERRORS,
+    KEYED,
+    VENDOR_KEY_SCHEME,
+    VENDOR_KEYED,
+    error_response,
+    success_response,
+)
+from lookup.route_guards import (
+    KEY_IN_PATH_ROUTE,
+    OPENAPI_PATH,
+    PUBLIC_PATHS,
+    VENDOR_STATUS_PREFIX,
+    authenticate,
+    check_path_parameters,
+    dependencies_of,
+    is_vendor_route,
+    refuse_path_tricks,
+    require_api_key,
+)
 from lookup.schemas import (
     TRANSACTION_ID_MAX_LENGTH,
     TRANSACTION_ID_PATTERN,
@@ -41,18 +59,26 @@ from lookup.telemetry import ensure_metrics_namespace, logger, metrics
 from lookup.wiring import LookupDependencies
 from receipts.storage import StoreUnavailableError
 
+# Re-exported: where the guards and the OpenAPI names were imported from before they moved.
+__all__ = [
+    "API_KEY_SCHEME",
+    "KEY_IN_PATH_ROUTE",
+    "PUBLIC_PATHS",
+    "VENDOR_KEY_SCHEME",
+    "VENDOR_STATUS_PREFIX",
+    "authenticate",
+    "build_resolver",
+    "check_path_parameters",
+    "handle",
+    "is_vendor_route",
+    "openapi_document",
+    "refuse_path_tricks",
+    "require_api_key",
+    "router",
+]
+
 API_TITLE = "imiconnect-receipts lookup"
 API_VERSION = "1.0.0"
-API_KEY_SCHEME = "ApiKey"
-VENDOR_KEY_SCHEME = "VendorKey"
-VENDOR_STATUS_PREFIX = "/resources/v1/messaging/status/"
-KEY_IN_PATH_ROUTE = VENDOR_STATUS_PREFIX + "{key}/{transactionid}"
-OPENAPI_PATH = "/openapi.json"
-PUBLIC_PATHS = frozenset({OPENAPI_PATH})
-
-_KEYED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}]
-# Either header will do on the vendor's path.
-_VENDOR_KEYED: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {VENDOR_KEY_SCHEME: []}]
 
 # Powertools leaves Router.__init__ unannotated.
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -76,118 +102,20 @@ KeyInPath = Annotated[
 ]
 
 
-def _error(description: str, model: type[ErrorBody] = ErrorBody) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
-def _success(description: str) -> OpenAPIResponse:
-    # No content here: Powertools fills it in from the route's return annotation, which it
-    # only does by itself when a route lists no responses of its own.
-    return {"description": description}
-
-
-_COMMON_ERRORS: dict[int, OpenAPIResponse] = {
-    400: _error("The request is malformed (a transaction id, a query parameter)."),
-    401: _error("The API key is missing or not valid."),
-    503: _error("The table or the API keys cannot be read right now; retry."),
-}
-
-
 def _vendor_errors(model: type[ErrorBody]) -> dict[int, OpenAPIResponse]:
     return {
         **{
-            status: _error(str(answer["description"]), model)
-            for status, answer in _COMMON_ERRORS.items()
+            status: error_response(str(answer["description"]), model)
+            for status, answer in COMMON_ERRORS.items()
         },
-        403: _error("Vendor 7601: the transaction belongs to another service.", model),
-        404: _error("Vendor 7600: no transaction with this id.", model),
-        429: _error("Vendor 7302: rate limit reached; see Retry-After.", model),
-        502: _error("The vendor rejected the proxy's service key (7001/7002) or failed.", model),
-        504: _error("The vendor did not answer in time.", model),
+        403: error_response("Vendor 7601: the transaction belongs to another service.", model),
+        404: error_response("Vendor 7600: no transaction with this id.", model),
+        429: error_response("Vendor 7302: rate limit reached; see Retry-After.", model),
+        502: error_response(
+            "The vendor rejected the proxy's service key (7001/7002) or failed.", model
+        ),
+        504: error_response("The vendor did not answer in time.", model),
     }
-
-
-# ---- collaborators and authentication -----------------------------------------------------
-
-
-def _dependencies(app: APIGatewayHttpResolver | APIGatewayHttpRouter) -> LookupDependencies:
-    dependencies: LookupDependencies = app.context["dependencies"]
-    return dependencies
-
-
-def _route_path(app: APIGatewayHttpResolver) -> str:
-    """The route's path as the template declares it, whatever stage prefixes the URL."""
-    route_key = app.current_event.raw_event.get("routeKey") or ""
-    _, _, path = route_key.partition(" ")
-    return path or app.current_event.path
-
-
-def _path_parameters(app: APIGatewayHttpResolver) -> dict[str, str]:
-    # As API Gateway matched them against the route: the authority on what the client sent.
-    parameters: dict[str, str] = app.current_event.raw_event.get("pathParameters") or {}
-    return parameters
-
-
-def _presented_key(app: APIGatewayHttpResolver, route: str) -> str | None:
-    if route == KEY_IN_PATH_ROUTE:
-        return _path_parameters(app).get("key")
-    # Powertools' header mapping ignores case, as HTTP does.
-    headers = app.current_event.headers
-    if route.startswith(VENDOR_STATUS_PREFIX):
-        return headers.get(API_KEY_HEADER) or headers.get(VENDOR_KEY_HEADER)
-    return headers.get(API_KEY_HEADER)
-
-
-def authenticate(app: APIGatewayHttpResolver) -> None:
-    """Raise unless the request carries a valid API key (public paths need none)."""
-    route = _route_path(app)
-    if route in PUBLIC_PATHS:
-        return
-    _dependencies(app).api_keys.verify(_presented_key(app, route))
-
-
-def require_api_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    authenticate(app)
-    return next_middleware(app)
-
-
-# Percent-decodings of a path parameter looked through (`%25252E` is three).
-_MOST_DECODINGS = 4
-
-
-def _is_one_segment(value: str) -> bool:
-    # Every further percent-decoding too: a layer that decodes once more (a proxy, a client
-    # library) must not find a `..` or a `/` in what was let through (`%252E%252E`).
-    for _ in range(_MOST_DECODINGS):
-        if "/" in value or value.strip(".") == "":
-            return False
-        decoded = unquote(value)
-        if decoded == value:
-            return True
-        value = decoded
-    return False  # still decoding after that many rounds: nobody's transaction id
-
-
-def check_path_parameters(app: APIGatewayHttpResolver) -> None:
-    """Raise unless every path parameter is exactly one path segment.
-
-    ``%2F`` and ``%2E%2E`` reach the function decoded: ``a/b`` would route differently here
-    than at API Gateway, and ``..`` would resolve away in the vendor's URL.
-    """
-    if not all(_is_one_segment(value) for value in _path_parameters(app).values()):
-        raise InvalidTransactionIdError("a path parameter is not one path segment")
-
-
-def refuse_path_tricks(
-    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
-) -> Response[Any]:
-    """Refused before anything else: no key check, no table, no vendor for such a path."""
-    check_path_parameters(app)
-    return next_middleware(app)
-
-
-def is_vendor_route(app: APIGatewayHttpResolver) -> bool:
-    return _route_path(app).startswith(VENDOR_STATUS_PREFIX)
 
 
 # ---- answers ------------------------------------------------------------------------------
@@ -233,7 +161,7 @@ def answer_headers(answer: StatusAnswer, now: datetime) -> dict[str, str]:
 def _vendor_status_response(
     transactionid: str,
 ) -> Response[list[VendorTransactionDocument]]:
-    service = _dependencies(router).service
+    service = dependencies_of(router).service
     answer = service.vendor_status(transactionid, router.context["deadline"])
     _record(transactionid, answer.source, cache_layer=answer.cache_layer, stale=answer.stale)
     return Response(
@@ -258,9 +186,9 @@ def _vendor_status_response(
     ),
     operation_id="getVendorStatus",
     tags=["vendor-compatible"],
-    security=_VENDOR_KEYED,
+    security=VENDOR_KEYED,
     responses={
-        200: _success("The vendor's JSON array, one document per transaction."),
+        200: success_response("The vendor's JSON array, one document per transaction."),
         **_vendor_errors(VendorRouteErrorBody),
     },
     middlewares=[refuse_path_tricks, require_api_key],
@@ -280,7 +208,7 @@ def vendor_status(transactionid: TransactionId) -> Response[list[VendorTransacti
     operation_id="getVendorStatusWithKeyInPath",
     tags=["vendor-compatible"],
     responses={
-        200: _success("The vendor's JSON array, one document per transaction."),
+        200: success_response("The vendor's JSON array, one document per transaction."),
         **_vendor_errors(VendorRouteErrorBody),
     },
     middlewares=[refuse_path_tricks, require_api_key],
@@ -304,15 +232,17 @@ def vendor_status_with_key_in_path(
     ),
     operation_id="getTransaction",
     tags=["transactions"],
-    security=_KEYED,
+    security=KEYED,
     responses={
-        200: _success("The transaction's current status and its timeline of callbacks."),
+        200: success_response("The transaction's current status and its timeline of callbacks."),
         **_vendor_errors(ErrorBody),
     },
     middlewares=[refuse_path_tricks, require_api_key],
 )
 def transaction(transactionid: TransactionId) -> TransactionView:
-    view = _dependencies(router).service.transaction_view(transactionid, router.context["deadline"])
+    view = dependencies_of(router).service.transaction_view(
+        transactionid, router.context["deadline"]
+    )
     _record(transactionid, view.source, cache_layer=None, stale=view.stale)
     return view
 
@@ -327,8 +257,8 @@ def transaction(transactionid: TransactionId) -> TransactionView:
     ),
     operation_id="searchTransactions",
     tags=["transactions"],
-    security=_KEYED,
-    responses={200: _success("One page of matching transactions."), **_COMMON_ERRORS},
+    security=KEYED,
+    responses={200: success_response("One page of matching transactions."), **COMMON_ERRORS},
     middlewares=[require_api_key],
 )
 def search(
@@ -343,7 +273,7 @@ def search(
         str | None, Query(alias="next", min_length=1, max_length=4096, description="Page token.")
     ] = None,
 ) -> SearchPageView:
-    page = _dependencies(router).service.search(
+    page = dependencies_of(router).service.search(
         destination=destination,
         correlationid=correlationid,
         limit=limit,
@@ -368,17 +298,21 @@ def search(
     ),
     operation_id="registerForReconciliation",
     tags=["transactions"],
-    security=_KEYED,
+    security=KEYED,
     responses={
-        200: _success("How many ids are new, known or refused, and why each refused one was."),
-        400: _error("The body is not a JSON object with 1 to 1000 string ids in transactionids."),
-        401: _COMMON_ERRORS[401],
-        503: _COMMON_ERRORS[503],
+        200: success_response(
+            "How many ids are new, known or refused, and why each refused one was."
+        ),
+        400: error_response(
+            "The body is not a JSON object with 1 to 1000 string ids in transactionids."
+        ),
+        401: COMMON_ERRORS[401],
+        503: COMMON_ERRORS[503],
     },
     middlewares=[require_api_key],
 )
 def reconcile(request: Annotated[ReconcileRequest, Body()]) -> ReconcileAnswer:
-    registrar = _dependencies(router).registrar
+    registrar = dependencies_of(router).registrar
     if registrar is None:
         raise StoreUnavailableError("this process has no watch store to register ids in")
     answer = registrar.register(request.transactionids, router.context["deadline"])
@@ -418,6 +352,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         enable_validation=True, response_validation_error_http_code=500
     )
     resolver.include_router(router)
+    resolver.include_router(report_router)
     register_error_handlers(
         resolver,
         authenticate=authenticate,
@@ -462,7 +397,8 @@ def openapi_document() -> dict[str, Any]:
         description=(
             "Status look-ups for IMIconnect / Webex Connect messages: a cached drop-in for the"
             " vendor's transaction status API, answered from stored delivery callbacks when"
-            " possible, plus a timeline and a search of this product's own."
+            " possible, plus a timeline, a search, and campaign and daily delivery reports of"
+            " this product's own."
         ),
         security_schemes={
             API_KEY_SCHEME: APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header),

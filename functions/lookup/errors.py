@@ -64,6 +64,26 @@ class TransactionNotFoundError(LookupRequestError):
     """Neither the stored callbacks nor the vendor know the transaction."""
 
 
+class InvalidPathParameterError(LookupRequestError):
+    """A path parameter other than a transaction id that is not one path segment."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the path parameter {name} is not one path segment")
+        self.name = name
+
+
+class CampaignNotFoundError(LookupRequestError):
+    """No transaction carrying this correlation id is counted in the reports."""
+
+
+class InvalidReportRangeError(LookupRequestError):
+    """Report dates that make no range, or one longer than a report covers."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # Everything :func:`describe` knows, for an ``except`` or an exception handler to catch.
 REPORTED_ERRORS: tuple[type[Exception], ...] = (
     LookupRequestError,
@@ -159,8 +179,18 @@ def describe(error: Exception) -> Problem | None:
         return Problem(
             400, "invalid_next_token", "The 'next' token is not one this search returned."
         )
+    if isinstance(error, InvalidPathParameterError):
+        return Problem(
+            400,
+            "invalid_path_parameter",
+            f"The {error.name} must be one path segment: no '/', and not only dots.",
+        )
+    if isinstance(error, InvalidReportRangeError):
+        return Problem(400, error.code, str(error))
     if isinstance(error, TransactionNotFoundError):
         return Problem(404, "not_found", str(error))
+    if isinstance(error, CampaignNotFoundError):
+        return Problem(404, "campaign_not_found", str(error))
     if isinstance(error, StoreUnavailableError):
         return Problem(503, "storage_unavailable", "Stored callbacks cannot be read right now.")
     if isinstance(error, VendorRejectedError):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from lookup.registration import TransactionRegistrar, WatchRegistry
+    from lookup.reports import CounterReader, ReportService
 else:
     DynamoDBClient = Any
 
@@ -41,6 +42,8 @@ class LookupDependencies:
     api_keys: ApiKeyVerifier
     # POST /v1/reconcile's; None where nothing registers ids (benchmarks, some tests).
     registrar: TransactionRegistrar | None = None
+    # GET /v1/reports/...'s; None where no counters are read (benchmarks, some tests).
+    reports: ReportService | None = None
     # Each request's deadline: the function's remaining time less this margin, at most the
     # ceiling (the ceiling alone when the invocation has no clock).
     deadline_margin_seconds: float = 2.0
@@ -65,6 +68,7 @@ def build_dependencies(
     memory: MemoryCache[Remembered],
     vendor: VendorStatusClient,
     watches: WatchRegistry | None = None,
+    counters: CounterReader | None = None,
     load: SecretsLoader = load_secrets,
     clock: Callable[[], datetime] = utc_now,
 ) -> LookupDependencies:
@@ -89,6 +93,7 @@ def build_dependencies(
         registrar=build_registrar(settings, store=store, watches=watches, clock=clock)
         if watches is not None
         else None,
+        reports=build_reports(settings, counters=counters) if counters is not None else None,
         deadline_margin_seconds=settings.deadline_margin_seconds,
         request_budget_seconds=settings.request_budget_seconds,
     )
@@ -114,6 +119,12 @@ def build_registrar(
         clock=clock,
         table_call_seconds=settings.table_call_seconds,
     )
+
+
+def build_reports(settings: LookupSettings, *, counters: CounterReader) -> ReportService:
+    from lookup.reports import ReportService  # see build_registrar()
+
+    return ReportService(counters, table_call_seconds=settings.table_call_seconds)
 
 
 def table_client(settings: LookupSettings) -> DynamoDBClient:
@@ -169,7 +180,8 @@ def process_memory_cache() -> MemoryCache[Remembered]:
 
 @cache
 def default_dependencies() -> LookupDependencies:
-    from receipts.storage.watches import WatchStore  # see build_registrar()
+    from receipts.storage.aggregates import AggregateStore  # see build_registrar()
+    from receipts.storage.watches import WatchStore
 
     settings = get_settings()
     client = table_client(settings)
@@ -179,4 +191,5 @@ def default_dependencies() -> LookupDependencies:
         memory=process_memory_cache(),
         vendor=vendor_client(settings),
         watches=WatchStore(client, settings.events_table_name, retention=settings.retention),
+        counters=AggregateStore(client, settings.events_table_name, retention=settings.retention),
     )

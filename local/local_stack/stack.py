@@ -5,6 +5,7 @@ What runs, all in this process:
 - embedded AWS: moto's server on loopback, holding the template's table, queues and topics;
 - the HTTP API emulator, calling the real handlers named in the template;
 - the alerts pipe (table stream -> alerts queue) and the SQS poller (queue -> alerts handler);
+- the functions' DynamoDB stream triggers (table stream -> function, on-failure queue);
 - the schedules (the reconcile sweep), at a local interval much shorter than the deployed one;
 - the alert sink (SNS topic -> terminal) and the console (chat webhooks, counters, faults);
 - the IMIconnect simulator, posting signed callbacks to the webhook.
@@ -38,12 +39,13 @@ from local_stack.console import ReconcileUnavailableError, serve_console
 from local_stack.functions import (
     FunctionSpec,
     ScheduleTrigger,
+    StreamTrigger,
     function_specs,
     layer_content_uris,
     shared_environment,
 )
 from local_stack.http_api import FaultInjector, HttpApiEmulator, serve_http_api
-from local_stack.intrinsics import Evaluator, resolve_parameters
+from local_stack.intrinsics import Evaluator, TemplateError, resolve_parameters
 from local_stack.lambda_runtime import Handler, LocalFunction
 from local_stack.pipe import PipeSettings, StreamPipe
 from local_stack.resources import QUEUE, ResourceCreator, StackResources
@@ -64,6 +66,7 @@ from local_stack.state import (
     write_shell_exports,
     write_state,
 )
+from local_stack.stream_trigger import StreamTriggerSettings, StreamTriggerWorker
 from local_stack.template import TEMPLATE_PATH, load_template
 from simulator.config import Signing, SimulatorConfig
 from simulator.engine import Simulator
@@ -106,6 +109,8 @@ class StackOptions:
     function_log_level: str | None = "WARNING"
     # Seconds before a failed alert record is visible again (the queue's own is 180).
     retry_visibility_seconds: int = 1
+    # Seconds before a failed stream batch is retried (Lambda backs off for much longer).
+    stream_retry_delay_seconds: float = 0.2
     # An auxiliary port that is taken falls back to a free one; the API port never does.
     fall_back_to_free_ports: bool = True
     state_file: Path | None = DEFAULT_STATE_FILE
@@ -345,6 +350,10 @@ class LocalStack:
     def _start_aws(self) -> str:
         from moto.server import ThreadedMotoServer
 
+        from local_stack import moto_transactions
+
+        # The stream consumer writes its tallies in transactions: one table copy each.
+        moto_transactions.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         port = self._port(self.options.aws_port)
         self._moto = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
@@ -468,8 +477,58 @@ class LocalStack:
                 )
                 poller.start()
                 self._workers.append(poller)
+        self._start_stream_triggers(specs)
         self._start_schedules(specs)
         self._start_alert_sinks(template)
+
+    def _start_stream_triggers(self, specs: Mapping[str, FunctionSpec]) -> None:
+        for spec in specs.values():
+            for trigger in spec.stream_triggers:
+                worker = StreamTriggerWorker(
+                    StreamTriggerSettings(
+                        stream_arn=self._stream_arn(trigger),
+                        region=self.options.region,
+                        batch_size=trigger.batch_size,
+                        batching_window_seconds=trigger.batching_window_seconds,
+                        starting_position=trigger.starting_position,
+                        report_batch_item_failures=trigger.report_batch_item_failures,
+                        bisect_batch_on_function_error=trigger.bisect_batch_on_function_error,
+                        maximum_retry_attempts=trigger.maximum_retry_attempts,
+                        filter_patterns=trigger.filter_patterns,
+                        on_failure_queue_url=self._on_failure_queue_url(trigger),
+                        retry_delay_seconds=self.options.stream_retry_delay_seconds,
+                    ),
+                    self.functions[spec.logical_id],
+                    self._clients["dynamodbstreams"],
+                    self._clients["sqs"],
+                    name=f"{spec.logical_id}.{trigger.name}",
+                )
+                worker.start()
+                self._workers.append(worker)
+                LOGGER.debug("stream trigger %s: %s", worker.name, worker.settings.stream_arn)
+
+    def _stream_arn(self, trigger: StreamTrigger) -> str:
+        if trigger.table_logical_id is None:
+            return str(trigger.stream_arn)
+        table = self._created_resources().created.get(trigger.table_logical_id)
+        if table is None or "StreamArn" not in table.attributes:
+            raise TemplateError(
+                f"{trigger.function}.{trigger.name}: {trigger.table_logical_id} is not a table "
+                "of the template with a stream"
+            )
+        return table.attributes["StreamArn"]
+
+    def _on_failure_queue_url(self, trigger: StreamTrigger) -> str | None:
+        logical_id = trigger.on_failure_queue_logical_id
+        if logical_id is None:
+            return None
+        queue = self._created_resources().created.get(logical_id)
+        if queue is None or queue.type != QUEUE:
+            raise TemplateError(
+                f"{trigger.function}.{trigger.name}: on-failure destination {logical_id} "
+                "is not a queue of the template"
+            )
+        return queue.ref
 
     def _start_schedules(self, specs: Mapping[str, FunctionSpec]) -> None:
         account_id = self._created_resources().account_id
@@ -641,6 +700,8 @@ class LocalStack:
                     "succeeded": worker.succeeded,
                     "failed": worker.failed,
                 }
+            elif isinstance(worker, StreamTriggerWorker):
+                workers.setdefault("stream_triggers", {})[worker.name] = worker.snapshot()
             elif isinstance(worker, ScheduleWorker):
                 trigger = worker.trigger
                 name = f"{trigger.function}.{trigger.name}" if trigger.name else trigger.function

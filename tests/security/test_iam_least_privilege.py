@@ -9,6 +9,12 @@ sharded key included and no key of another kind); the reconcile sweep reaches th
 the watches and its own state item only; the pipe's role can be
 assumed by EventBridge Pipes of this account only; and the resource policies' wildcards are
 denials or the key's own administration.
+
+The table is the whole grant only because no function has a SAM event source of a type for
+which SAM attaches an AWS managed policy to the role (``Type: SQS`` adds
+AWSLambdaSQSQueueExecutionRole, on every queue): those sources are
+``AWS::Lambda::EventSourceMapping`` resources, and what Lambda's poller needs is in the
+functions' own statements, scoped to the source.
 """
 
 from __future__ import annotations
@@ -76,6 +82,10 @@ WATCH_PREFIX = _prefix(keys.watch_key("t"))
 OPEN_PREFIX = keys.OPEN_WORD
 DUE_PREFIX = keys.DUE_WORD
 OPEN_INDEX = f"${{EventsTable.Arn}}/index/{keys.OPEN_INDEX}"
+# The reports: a tally per transaction, and write-sharded counters of campaigns and months.
+TALLY_PREFIX = keys.TALLY_PREFIX
+CAMPAIGN_PREFIX = keys.CAMPAIGN_WORD
+DAILY_PREFIX = keys.DAILY_WORD
 
 # One key of every kind the table holds, every write shard of the sharded ones.
 SAMPLE_KEYS: dict[str, list[str]] = {
@@ -95,6 +105,11 @@ SAMPLE_KEYS: dict[str, list[str]] = {
     "due": keys.due_keys("2026-11-23"),
     "sweep": [keys.SWEEP_KEY],
     "parts": [keys.DISCOVERY_KEY],
+    "tally": [keys.tally_key("262895e4-2217-4eef-92ca-79fd0250c4a3")],
+    "campaign": [
+        keys.campaign_counters_key("4eef-92ca", shard) for shard in range(keys.AGGREGATE_SHARDS)
+    ],
+    "daily": [keys.daily_counters_key("2026-11", shard) for shard in range(keys.AGGREGATE_SHARDS)],
 }
 
 
@@ -127,8 +142,27 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
         ("dynamodb:PutItem", TABLE, _leading_keys(CACHE_PREFIX)),
         # POST /v1/reconcile registers watches; only the sweep updates or ends one.
         ("dynamodb:PutItem", TABLE, _leading_keys(WATCH_PREFIX)),
+        # The reports read the counters the stream consumer keeps, every shard.
+        ("dynamodb:Query", TABLE, _leading_keys(CAMPAIGN_PREFIX, DAILY_PREFIX)),
         *_secret("vendor-service-key"),
         *_secret("lookup-api-keys"),
+    },
+    "StreamConsumerFunction": {
+        # The table stream's second reader: tallies read and replaced on their version, the
+        # counters moved with them; no event, no other kind of key.
+        *{
+            (action, TABLE, _leading_keys(TALLY_PREFIX))
+            for action in ("dynamodb:BatchGetItem", "dynamodb:PutItem")
+        },
+        ("dynamodb:UpdateItem", TABLE, _leading_keys(CAMPAIGN_PREFIX, DAILY_PREFIX)),
+        # What Lambda's poller does with the role for the mapping on the table's stream: read
+        # this stream, and record a batch it gives up on on this queue.
+        *{
+            (f"dynamodb:{action}", "EventsTable.StreamArn", None)
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator")
+        },
+        ("dynamodb:ListStreams", "*", None),
+        ("sqs:SendMessage", "StreamConsumerDeadLetterQueue.Arn", None),
     },
     "ReconcileFunction": {
         # The asks: a transaction's events, and the ones the status API or the horizon told.
@@ -179,6 +213,17 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
             for action in ("kms:GenerateDataKey", "kms:Decrypt")
         },
         ("sqs:SendMessage", "AlertsQueue.Arn", None),
+        # What Lambda's poller does with the role for the mapping on the alerts queue, on
+        # that queue only.
+        *{
+            (f"sqs:{action}", "AlertsQueue.Arn", None)
+            for action in (
+                "ReceiveMessage",
+                "DeleteMessage",
+                "GetQueueAttributes",
+                "ChangeMessageVisibility",
+            )
+        },
         *_secret("alert-webhooks"),
     },
     "AlertsPipeRole": {
@@ -263,6 +308,89 @@ def test_no_function_brings_a_role_or_managed_policies_of_its_own() -> None:
             assert "PermissionsBoundary" not in properties or properties["PermissionsBoundary"]
 
 
+# SAM event source types for which SAM attaches an AWS managed policy to the function's role
+# (AWSLambdaSQSQueueExecutionRole, AWSLambdaDynamoDBExecutionRole, ...: on every queue,
+# stream, broker or cluster of the account) and, for an on-failure destination, a policy of
+# its own. Neither is a statement of the template, so neither would be in the table above:
+# these sources must be AWS::Lambda::EventSourceMapping resources instead.
+MANAGED_POLICY_EVENT_TYPES = {
+    "SQS",
+    "DynamoDB",
+    "Kinesis",
+    "MQ",
+    "MSK",
+    "SelfManagedKafka",
+    "DocumentDB",
+}
+
+
+def test_no_function_has_an_event_source_that_brings_a_managed_policy() -> None:
+    for name, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event_name, event in resource["Properties"].get("Events", {}).items():
+            assert event["Type"] not in MANAGED_POLICY_EVENT_TYPES, (
+                f"{name}.{event_name} ({event['Type']}): SAM attaches a managed policy for it; "
+                "declare an AWS::Lambda::EventSourceMapping and grant its needs inline"
+            )
+
+
+# What Lambda's poller needs from the function's role for a mapping, by its source's
+# attribute: the queue's messages, or the stream's records (ListStreams has no resource).
+POLLER_GRANTS: dict[str, set[tuple[str, str | None]]] = {
+    "Arn": {
+        ("sqs:ReceiveMessage", None),
+        ("sqs:DeleteMessage", None),
+        ("sqs:GetQueueAttributes", None),
+        ("sqs:ChangeMessageVisibility", None),
+    },
+    "StreamArn": {
+        ("dynamodb:DescribeStream", None),
+        ("dynamodb:GetRecords", None),
+        ("dynamodb:GetShardIterator", None),
+        ("dynamodb:ListStreams", "*"),
+    },
+}
+
+
+def _mappings() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, resource["Properties"])
+        for name, resource in RESOURCES.items()
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mapping", "properties"), _mappings(), ids=[name for name, _ in _mappings()]
+)
+def test_each_mappings_function_may_do_what_its_poller_does_on_its_source(
+    mapping: str, properties: dict[str, Any]
+) -> None:
+    function = properties["FunctionName"]["Ref"]
+    source, attribute = properties["EventSourceArn"]["Fn::GetAtt"]
+    granted = {(action, resource) for action, resource, _ in _grants(function)}
+    needed = {
+        (action, resource or f"{source}.{attribute}")
+        for action, resource in POLLER_GRANTS[attribute]
+    }
+    on_failure = properties.get("DestinationConfig", {}).get("OnFailure")
+    if on_failure:
+        needed.add(("sqs:SendMessage", _resource_name(on_failure["Destination"])))
+
+    assert needed <= granted, f"{mapping}: {function} lacks {needed - granted}"
+
+
+def test_the_template_has_the_two_mappings_sam_generated_before() -> None:
+    # The logical ids SAM gave the mappings of the events they replace: a deployed stack
+    # updates them in place rather than replacing them (a replaced stream mapping would
+    # read the stream again from TRIM_HORIZON, a third reader of its shards meanwhile).
+    assert [name for name, _ in _mappings()] == [
+        "AlertsFunctionAlertsQueue",
+        "StreamConsumerFunctionTableStream",
+    ]
+
+
 def test_every_dynamodb_write_is_confined_to_its_key_prefixes() -> None:
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
               "dynamodb:BatchWriteItem"}  # fmt: skip
@@ -325,6 +453,23 @@ def test_the_lookup_never_reaches_the_quarantine_or_the_alert_ledger(action: str
         *SAMPLE_KEYS["alert"],
         *SAMPLE_KEYS["storm"],
     }
+
+
+def test_the_stream_consumer_writes_tallies_and_every_counter_shard_only() -> None:
+    assert (
+        _allowed_keys("StreamConsumerFunction", "dynamodb:PutItem", TABLE) == SAMPLE_KEYS["tally"]
+    )
+    assert (
+        _allowed_keys("StreamConsumerFunction", "dynamodb:UpdateItem", TABLE)
+        == SAMPLE_KEYS["campaign"] + SAMPLE_KEYS["daily"]
+    )
+
+
+def test_the_lookup_reads_every_counter_shard_but_no_tally() -> None:
+    allowed = _allowed_keys("LookupFunction", "dynamodb:Query", TABLE)
+
+    assert set(SAMPLE_KEYS["campaign"] + SAMPLE_KEYS["daily"]) <= set(allowed)
+    assert not set(allowed) & set(SAMPLE_KEYS["tally"])
 
 
 def test_the_lookup_writes_cached_answers_and_new_watches_only() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from lookup.settings import LookupSettings, settings_from
 from lookup.wiring import VENDOR_USER_AGENT, LookupDependencies, build_dependencies
 from receipts.models.callback import parse_callback
 from receipts.storage import EventStore
+from receipts.storage.aggregates import AggregateStore
 from receipts.storage.watches import WatchStore
 from receipts.vendor import VendorStatusClient, service_key_loader
 
@@ -90,10 +92,20 @@ def watch_store(dynamodb_client: Any, events_table: str) -> WatchStore:
 
 
 @pytest.fixture
+def aggregate_store(dynamodb_client: Any, events_table: str) -> AggregateStore:
+    """The reports' counters, each write on the next shard: readers must add every shard."""
+    shards = itertools.count()
+    return AggregateStore(
+        dynamodb_client, events_table, pick_shard=lambda count: next(shards) % count
+    )
+
+
+@pytest.fixture
 def new_process(
     settings: LookupSettings,
     event_store: EventStore,
     watch_store: WatchStore,
+    aggregate_store: AggregateStore,
     secrets: FakeSecrets,
     clock: FakeClock,
 ) -> Iterator[Callable[..., LookupProcess]]:
@@ -125,6 +137,7 @@ def new_process(
             memory=memory,
             vendor=vendor,
             watches=SerializedWatches(watch_store),
+            counters=aggregate_store,
             load=secrets,
             clock=clock,
         )

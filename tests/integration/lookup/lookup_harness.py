@@ -112,6 +112,26 @@ def search_event(*, api_key: str | None = API_KEY, **query: str) -> dict[str, An
     return _with_key(event, api_key)
 
 
+def campaign_report_event(correlationid: str, *, api_key: str | None = API_KEY) -> dict[str, Any]:
+    """GET /v1/reports/campaigns/{correlationid}, as API Gateway matched it."""
+    event = _with_path(_http_event("transaction-by-id"), f"/v1/reports/campaigns/{correlationid}")
+    route_key = "GET /v1/reports/campaigns/{correlationid}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["pathParameters"] = {"correlationid": correlationid}
+    return _with_key(event, api_key)
+
+
+def daily_report_event(*, api_key: str | None = API_KEY, **query: str) -> dict[str, Any]:
+    """GET /v1/reports/daily; pass the query as ``first=``/``last=`` for from/to."""
+    names = {"first": "from", "last": "to"}
+    parameters = {names.get(name, name): value for name, value in query.items()}
+    event = _with_path(_http_event("transactions-by-destination"), "/v1/reports/daily")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET /v1/reports/daily"
+    event["rawQueryString"] = urlencode(parameters)
+    event["queryStringParameters"] = parameters
+    return _with_key(event, api_key)
+
+
 def openapi_event(*, api_key: str | None = None) -> dict[str, Any]:
     return _with_key(_http_event("openapi"), api_key)
 

@@ -1,4 +1,5 @@
-"""The alerts pipe and the SQS poller, with in-memory fakes of the AWS clients."""
+"""The alerts pipe and the SQS poller, with in-memory fakes of the AWS clients; and the SQS
+event sources as the template declares them (a SAM event or a mapping resource)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from local_stack.functions import FunctionSpec
+from local_stack.functions import FunctionSpec, SqsTrigger, function_specs
+from local_stack.intrinsics import Evaluator, TemplateError, resolve_parameters
 from local_stack.lambda_runtime import LocalFunction
 from local_stack.pipe import PipeSettings, StreamPipe
 from local_stack.sqs_poller import PollerSettings, Settlement, SqsPoller, settle_batch, sqs_event
+from local_stack.template import load_template
 from receipts.storage.alert_records import stored_event_from_pipe_message
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:alerts"
@@ -192,3 +195,105 @@ def test_a_record_the_queue_keeps_refusing_goes_to_the_pipes_dead_letter_queue(
 
     assert [url for url, _ in sqs.sent] == ["pipe-dlq-url"]
     assert (pipe.forwarded, pipe.dead_lettered) == (0, 1)
+
+
+# ---- the template's SQS event sources ---------------------------------------------------
+
+ALERTS_SETTINGS: dict[str, Any] = {
+    "BatchSize": 10,
+    "MaximumBatchingWindowInSeconds": 5,
+    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    "ScalingConfig": {"MaximumConcurrency": 4},
+}
+ALERTS_TRIGGER = SqsTrigger(
+    function="AlertsFunction",
+    queue_logical_id="AlertsQueue",
+    batch_size=10,
+    batching_window_seconds=5,
+    report_batch_item_failures=True,
+    maximum_concurrency=4,
+)
+QUEUE = {"Fn::GetAtt": ["AlertsQueue", "Arn"]}
+
+
+def _function(events: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"Handler": "alerts.handler.lambda_handler"}
+    if events is not None:
+        properties["Events"] = events
+    return {"Type": "AWS::Serverless::Function", "Properties": properties}
+
+
+def _mapping(**properties: Any) -> dict[str, Any]:
+    defaults = {"FunctionName": {"Ref": "AlertsFunction"}, "EventSourceArn": QUEUE}
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {**defaults, **ALERTS_SETTINGS, **properties},
+    }
+
+
+def _sqs_triggers(resources: dict[str, Any]) -> tuple[SqsTrigger, ...]:
+    template = {"Resources": {"AlertsQueue": {"Type": "AWS::SQS::Queue"}, **resources}}
+    evaluator = Evaluator(template, {}, resolve_resource=lambda logical_id, attribute: "arn")
+    return function_specs(template, evaluator)["AlertsFunction"].sqs_triggers
+
+
+def test_a_sam_sqs_event_becomes_a_poller_trigger() -> None:
+    event = {"Type": "SQS", "Properties": {"Queue": QUEUE, **ALERTS_SETTINGS}}
+
+    assert _sqs_triggers({"AlertsFunction": _function({"AlertsQueue": event})}) == (ALERTS_TRIGGER,)
+
+
+def test_a_mapping_resource_on_a_queue_becomes_the_same_trigger() -> None:
+    resources = {"AlertsFunction": _function(), "AlertsFunctionAlertsQueue": _mapping()}
+
+    assert _sqs_triggers(resources) == (ALERTS_TRIGGER,)
+
+
+def test_a_mapping_may_name_its_function_by_arn() -> None:
+    mapping = _mapping(FunctionName={"Fn::GetAtt": ["AlertsFunction", "Arn"]})
+
+    assert _sqs_triggers({"AlertsFunction": _function(), "M": mapping}) == (ALERTS_TRIGGER,)
+
+
+def test_a_disabled_mapping_polls_nothing() -> None:
+    resources = {"AlertsFunction": _function(), "M": _mapping(Enabled=False)}
+
+    assert _sqs_triggers(resources) == ()
+
+
+def test_a_mapping_on_a_source_with_nothing_local_to_run_it_is_left_out() -> None:
+    kinesis = _mapping(EventSourceArn="arn:aws:kinesis:us-east-1:123456789012:stream/s")
+
+    assert _sqs_triggers({"AlertsFunction": _function(), "M": kinesis}) == ()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        (_mapping(FunctionName="alerts"), "FunctionName must be !Ref"),
+        (_mapping(FunctionName={"Ref": "Missing"}), "not a serverless function"),
+    ],
+)
+def test_a_mapping_onto_no_function_of_the_template_is_refused(
+    mapping: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TemplateError, match=message):
+        _sqs_triggers({"AlertsFunction": _function(), "M": mapping})
+
+
+def test_the_templates_alerts_queue_mapping_is_the_alerts_functions_poller() -> None:
+    template = load_template()
+    evaluator = Evaluator(
+        template,
+        resolve_parameters(template),
+        resolve_resource=lambda logical_id, attribute: f"arn:{logical_id}",
+    )
+    concurrency = int(template["Parameters"]["AlertsMaxConcurrency"]["Default"])
+
+    specs = function_specs(template, evaluator)
+
+    assert "Events" not in template["Resources"]["AlertsFunction"]["Properties"]
+    assert specs["AlertsFunction"].sqs_triggers == (
+        SqsTrigger("AlertsFunction", "AlertsQueue", 10, 5, True, concurrency),
+    )
+    assert [spec.logical_id for spec in specs.values() if spec.sqs_triggers] == ["AlertsFunction"]

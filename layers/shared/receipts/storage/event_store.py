@@ -52,6 +52,7 @@ __all__ = [
     "SearchPage",
     "StoreUnavailableError",
     "StoredEvent",
+    "event_summary_from_item",
     "quarantined_from_item",
     "search_match_from_item",
     "side_by_side",
@@ -526,7 +527,7 @@ class EventStore:
             ProjectionExpression="sk, received_at, channel, origin, code, #d, #c",
             ExpressionAttributeNames={"#d": keys.DESTINATION_KEY, "#c": keys.CORRELATION_KEY},
         )
-        return [_summary_from_item(item) for item in items]
+        return [event_summary_from_item(item) for item in items]
 
     def open_page(
         self, bucket: str, shard: int, *, start: str | None = None, limit: int = 200
@@ -653,7 +654,7 @@ def stored_event_from_item(item: AttributeMap) -> StoredEvent:
     )
 
 
-def _summary_from_item(item: AttributeMap) -> EventSummary:
+def event_summary_from_item(item: AttributeMap) -> EventSummary:
     # sk: EV#{occurred}#{status}#{identity}
     _, occurred, status, _ = item[keys.SORT_KEY]["S"].split("#", 3)
     code = item.get("code", {}).get("N")

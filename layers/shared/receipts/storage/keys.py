@@ -13,6 +13,11 @@
 - the reconcile sweep's position and lease: pk ``RECONCILE#SWEEP``, sk ``STATE``.
 - alert ledger (alerts function): pk ``ALERT#{transid}#{status}``, sk ``ALERT``.
 - storm-control window (alerts function): pk ``STORM#{window start}``, sk ``WINDOW#{seconds}``.
+- a transaction's tally (reports): pk ``TALLY#{transid}``, sk ``TALLY``.
+- a campaign's counters on one channel: pk ``CAMPAIGN#{correlation id}`` or
+  ``CAMPAIGN.{shard}#{correlation id}``, sk ``CHANNEL#{channel}``.
+- a day's counters on one channel: pk ``DAILY#{month}`` or ``DAILY.{shard}#{month}``, sk
+  ``{day}#{channel}`` (a month per partition: a 93-day report reads at most five months).
 
 One transaction is one partition, so its events come back in one query, already in time
 order. The event sort key ends with the event's identity (``receipts.models.identity``, a
@@ -109,9 +114,9 @@ def shard_of(value: str) -> int:
     return int.from_bytes(digest, "big") % WRITE_SHARDS
 
 
-def _sharded(word: str, value: str, shard: int) -> str:
-    if not 0 <= shard < WRITE_SHARDS:
-        raise ValueError(f"shard {shard} is not in 0..{WRITE_SHARDS - 1}")
+def _sharded(word: str, value: str, shard: int, shards: int = WRITE_SHARDS) -> str:
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is not in 0..{shards - 1}")
     # Shard 0 is the spelling of the key before sharding: items stored then are found.
     return f"{word}#{value}" if shard == 0 else f"{word}.{shard}#{value}"
 
@@ -250,3 +255,43 @@ def storm_window_key(window_start: datetime) -> str:
 def storm_window_sort_key(window_seconds: int) -> str:
     # The length is part of the key so a changed window setting never mixes counters.
     return f"WINDOW#{window_seconds}"
+
+
+# ---- reports: the stream consumer's tallies and counters (``receipts.aggregates``).
+
+TALLY_SORT_KEY = "TALLY"
+TALLY_PREFIX = "TALLY#"
+
+
+def tally_key(transid: str) -> str:
+    """A transaction's tally: what it adds to the reports' counters."""
+    return f"{TALLY_PREFIX}{transid}"
+
+
+# The counters of one campaign (or day) take an update per write of the stream consumer
+# that touches them (up to 80 transactions' moves summed), from every batch processed at
+# once: at 10M callbacks an hour with 3x bursts, all of one campaign, about 108 writes a
+# second, each a transactional update of 1-3 KB items. With 16 shards (one picked per
+# write) the busiest shard's key takes about 12% of a partition's 1,000 units, and two
+# writes in flight rarely pick the same shard (a transaction conflict, then a retry); a
+# campaign report reads 16 partitions side by side. ``make capacity`` shows the figures.
+AGGREGATE_SHARDS = 16
+CAMPAIGN_WORD = "CAMPAIGN"
+DAILY_WORD = "DAILY"
+
+
+def campaign_counters_key(correlationid: str, shard: int) -> str:
+    return _sharded(CAMPAIGN_WORD, correlationid, shard, AGGREGATE_SHARDS)
+
+
+def campaign_counters_sort_key(channel: str) -> str:
+    return f"CHANNEL#{channel}"
+
+
+def daily_counters_key(month: str, shard: int) -> str:
+    """A month's partition of day counters (``2026-12``)."""
+    return _sharded(DAILY_WORD, month, shard, AGGREGATE_SHARDS)
+
+
+def daily_counters_sort_key(day: str, channel: str) -> str:
+    return f"{day}#{channel}"

@@ -1,0 +1,1 @@
+"""Campaign and daily reports, kept exact from the table's stream (see ``tally``)."""

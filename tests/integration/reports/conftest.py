@@ -1,0 +1,60 @@
+"""Fixtures of the reports' tests: a population stored through the event store, its stream,
+and the stream consumer fed from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tests.integration.reports.population import population, store_all, stream_records
+
+from receipts.aggregates.recount import recount_table, stored_counters
+from receipts.aggregates.tally import AggregateKey, Counters
+from receipts.storage import EventStore
+from receipts.storage.aggregates import AggregateStore
+from stream_consumer.handler import lambda_handler
+
+TRANSACTIONS = 120
+Records = list[dict[str, Any]]
+
+
+class Context:
+    function_name = "stream-consumer"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stream-consumer"
+    aws_request_id = "request"
+
+
+@dataclass
+class Feed:
+    """The stream records of a stored population, and the consumer to feed them to."""
+
+    client: Any
+    table: str
+    records: Records
+    store: AggregateStore
+
+    def consume(self, batch: Records, store: Any = None) -> dict[str, Any]:
+        """One invocation of the stream consumer on ``batch`` (with another store, if given)."""
+        event = {"Records": batch}
+        return lambda_handler(event, Context(), store=store or self.store)  # type: ignore[arg-type]
+
+    def assert_exact(self) -> dict[AggregateKey, Counters]:
+        """Every stored counter equals a recount of the stored events; the recount."""
+        expected = recount_table(self.client, self.table)
+        assert stored_counters(self.client, self.table) == expected
+        return expected
+
+
+@pytest.fixture
+def feed(dynamodb_client: Any, events_table: str) -> Feed:
+    # Events inserted once each, retries and all (a retried callback fails its conditional
+    # put and leaves no record).
+    store_all(EventStore(dynamodb_client, events_table), population(TRANSACTIONS))
+    return Feed(
+        client=dynamodb_client,
+        table=events_table,
+        records=stream_records(dynamodb_client, events_table),
+        store=AggregateStore(dynamodb_client, events_table),
+    )
