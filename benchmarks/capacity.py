@@ -691,9 +691,10 @@ def warning_line(result: CapacityResult) -> str | None:
     )
 
 
-def report(result: CapacityResult, webhook: Webhook, sweep: Any = None) -> str:
+def report(result: CapacityResult, webhook: Webhook, sweep: Any = None, reports: Any = None) -> str:
     """The Markdown report; ``sweep`` (``capacity_reconcile.SweepCapacity``) adds the
-    reconcile sweep's table and notes."""
+    reconcile sweep's table and notes, ``reports`` (``capacity_reports.ReportsCapacity``)
+    the reports' stream consumer's."""
     traffic = result.traffic
     lines = [
         f"Capacity model: {traffic.callbacks_per_hour:,} callbacks/hour, {traffic.burst:g}x "
@@ -761,6 +762,12 @@ def report(result: CapacityResult, webhook: Webhook, sweep: Any = None) -> str:
         sweep_rows, sweep_notes = report_lines(sweep, PARTITION_READ_LIMIT, PARTITION_WRITE_LIMIT)
         lines += sweep_rows
         notes += sweep_notes
+    if reports is not None:
+        from capacity_reports import report_lines as reports_lines
+
+        report_rows, report_notes = reports_lines(reports, PARTITION_WRITE_LIMIT)
+        lines += report_rows
+        notes += report_notes
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
 
 
@@ -785,7 +792,9 @@ def main(arguments: list[str] | None = None) -> int:
     from capacity_reconcile import sweep_capacity
 
     sweep = sweep_capacity(result, template, LATEST_BENCH_PATH)
-    text = report(result, webhook_figures(template), sweep)
+    from capacity_reports import reports_capacity
+
+    text = report(result, webhook_figures(template), sweep, reports_capacity(result, template))
     print(text)
     options.output.write_text(text, encoding="utf-8")
     if options.output == LATEST_PATH:

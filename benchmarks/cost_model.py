@@ -62,3 +62,38 @@ def cost_per_million_callbacks(
     }
     lines["total"] = sum(lines.values())
     return lines
+
+
+@dataclass(frozen=True)
+class StreamConsumerProfile:
+    """What the reports' stream consumer costs per stored event, from measurements."""
+
+    write_units_per_event: float  # tally puts and counter updates, transactional (2x)
+    read_units_per_event: float  # consistent tally reads
+    events_per_invocation: float  # a batch of the stream
+    billed_ms_per_invocation: float
+    memory_mb: int
+
+
+def stream_consumer_cost_per_million_callbacks(
+    profile: StreamConsumerProfile, prices: dict[str, dict[str, float]] | None = None
+) -> dict[str, float]:
+    """US dollars per million callbacks for the reports, by service, plus a ``total``.
+
+    Apart from :func:`cost_per_million_callbacks` on purpose: the reports are an extra on
+    top of ingest. Each callback stored is one stream record the consumer folds in; Lambda
+    reads DynamoDB Streams for free, so the stream itself adds nothing here.
+    """
+    prices = prices or load_prices()
+    invocations = MILLION / profile.events_per_invocation
+    gb_seconds = invocations * (profile.billed_ms_per_invocation / 1000) * profile.memory_mb / 1024
+    dynamodb = prices["dynamodb_on_demand"]
+    lines = {
+        "DynamoDB writes": profile.write_units_per_event
+        * dynamodb["per_million_write_request_units"],
+        "DynamoDB reads": profile.read_units_per_event * dynamodb["per_million_read_request_units"],
+        "Lambda requests": invocations / MILLION * prices["lambda_arm64"]["per_million_requests"],
+        "Lambda duration": gb_seconds * prices["lambda_arm64"]["per_gb_second"],
+    }
+    lines["total"] = sum(lines.values())
+    return lines

@@ -30,6 +30,9 @@ deployed):
   measured log bytes per invocation (the mean over every timed call, at the template's sample
   rate), Lambda's own log bytes under the template's LoggingConfig (stated) and a stated
   failure share; against the same model for the minimal handler.
+- Reports: a 1M-message campaign's report (items read, latency) and the stream consumer's
+  table units and cost per million callbacks, stated apart from ingest's
+  (``bench_reports.py``).
 - Deployment package sizes, from ``make build`` (run first when ``.aws-sam/build`` is
   missing or older than the sources), against Lambda's 250 MB unzipped limit.
 
@@ -647,6 +650,10 @@ def main(arguments: list[str] | None = None) -> int:
             from bench_reconcile import measure as measure_reconcile
 
             reconcile = measure_reconcile()
+        with _step("reports"):
+            from bench_reports import measure as measure_reports
+
+            reports = measure_reports()
         with _step("write units and cost"):
             units = write_units()
         with _step("capacity model"):
@@ -745,6 +752,10 @@ def main(arguments: list[str] | None = None) -> int:
     from bench_reconcile import table_rows as reconcile_rows
 
     rows.extend(Row(*row) for row in reconcile_rows(reconcile))
+    from bench_reports import notes as reports_notes
+    from bench_reports import table_rows as reports_rows
+
+    rows.extend(Row(*row) for row in reports_rows(reports))
     rows.extend(
         [
             Row(
@@ -809,6 +820,7 @@ def main(arguments: list[str] | None = None) -> int:
             "without-byte-code cold starts are the deployed case."
         ),
         reconcile_notes(reconcile),
+        reports_notes(reports),
     ]
     report = markdown(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
     print(report)
