@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -13,7 +13,23 @@ from alerts.model import Notice
 from alerts.observability import logger, metrics
 from alerts.operations import OperationsNotifier
 from alerts.targets import AlertTarget
+from receipts.metric_dimensions import count_by
 from receipts.storage import StoreUnavailableError
+
+# Per target, for the operations dashboard: what each target was sent, and what it failed
+# (to be retried) or refused for good.
+SENT_TO_TARGET = "AlertsSentToTarget"
+TARGET_FAILURES = "AlertTargetFailures"
+TARGET_DIMENSION = "target"
+
+
+def _count_per_target(
+    sent: Sequence[str], failed: Mapping[str, str], given_up: Mapping[str, str]
+) -> None:
+    for target in sent:
+        count_by(metrics, SENT_TO_TARGET, 1, {TARGET_DIMENSION: target})
+    for target in (*failed, *given_up):
+        count_by(metrics, TARGET_FAILURES, 1, {TARGET_DIMENSION: target})
 
 
 class Dispatcher:
@@ -111,6 +127,7 @@ class Dispatcher:
                     )
                 continue
             sent.append(target.name)
+        _count_per_target(sent, failed, given_up)
         if failed:
             raise DeliveryIncompleteError(failed, tuple(sent), given_up)
         return tuple(sent)

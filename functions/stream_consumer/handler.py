@@ -20,7 +20,7 @@ from receipts.metrics_namespace import ensure_namespace
 from receipts.storage.aggregates import AggregateStore
 from stream_consumer.records import by_transaction, first_sequence_number, read_records
 from stream_consumer.settings import get_settings
-from stream_consumer.telemetry import logger, metrics
+from stream_consumer.telemetry import logger, metrics, record_channels
 
 
 @cache
@@ -70,6 +70,7 @@ def lambda_handler(
             "transactions the table refuses to count: left out of the reports",
             extra={"transids": list(applied.refused)},
         )
+    record_channels(applied.moved or {})
     metrics.add_metric(name="ReportEventsCounted", unit=MetricUnit.Count, value=len(read.events))
     metrics.add_metric(name="ReportTalliesChanged", unit=MetricUnit.Count, value=applied.changed)
     metrics.add_metric(name="ReportWriteRetries", unit=MetricUnit.Count, value=applied.retries)

@@ -37,6 +37,10 @@ def test_five_hundred_callbacks_are_each_stored_once_and_every_failure_alerts_on
     assert report.unexpected == []
     assert report.stored_twice == []
     assert report.alert_problems == [], report.alert_problems
-    assert report.dead_letters == {"AlertsDeadLetterQueue": 0, "AlertsPipeDeadLetterQueue": 0}
+    assert report.dead_letters == {
+        "AlertsDeadLetterQueue": 0,
+        "AlertsPipeDeadLetterQueue": 0,
+        "StreamConsumerDeadLetterQueue": 0,
+    }
     assert report.ok, report.problems()
     assert report.percentile(0.5) > 0

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.dashboard_metrics import NAMESPACE, missing, of_service
 from tests.integration.reconcile.reconcile_harness import (
     AFTER,
     T0,
@@ -111,3 +112,26 @@ def test_a_discovery_run_that_names_no_part_it_can_be_is_refused_before_any_work
     with pytest.raises(InvalidRunRequestError):
         discovery_handler.lambda_handler(event, Context(), sweep=harness.discovery(T0))  # type: ignore[arg-type]
     assert harness.watches.get("tx-none") is None
+
+
+def test_the_runs_emit_every_reconcile_metric_the_dashboard_shows(
+    harness: Harness,
+    environment: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(metrics, "namespace", NAMESPACE)
+    harness.store(callback("tx-dashboard", "Submitted", code="7501"), T0)
+    harness.vendor.answers["tx-dashboard"] = [
+        vendor_answer("tx-dashboard", "undelivered", error_code="7202")
+    ]
+    at = T0 + AFTER + timedelta(minutes=2)
+
+    discovery_handler.lambda_handler(
+        {"part": 0, "parts": 1}, Context(), sweep=harness.discovery(at)
+    )  # type: ignore[arg-type]
+    handler.lambda_handler({}, Context(), sweep=harness.asking(at))  # type: ignore[arg-type]
+
+    wanted = of_service("reconcile")
+    assert wanted
+    assert missing(wanted, capsys.readouterr().out) == []

@@ -8,9 +8,12 @@ from local_stack.template import load_template, resource
 
 
 def _alerts_event_source() -> dict[str, Any]:
-    properties: dict[str, Any] = resource("AlertsFunction")["Properties"]["Events"]["AlertsQueue"]
-    assert properties["Type"] == "SQS"
-    return dict(properties["Properties"])
+    # An explicit event source mapping: a SAM SQS event would attach a managed policy
+    # reading every queue of the account.
+    mapping = resource("AlertsFunctionAlertsQueue")
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "AlertsFunction"}
+    return dict(mapping["Properties"])
 
 
 def _function_timeout() -> int:
@@ -21,7 +24,7 @@ def _function_timeout() -> int:
 def test_the_queue_drives_the_function_with_partial_batch_failures() -> None:
     source = _alerts_event_source()
 
-    assert source["Queue"] == {"Fn::GetAtt": ["AlertsQueue", "Arn"]}
+    assert source["EventSourceArn"] == {"Fn::GetAtt": ["AlertsQueue", "Arn"]}
     assert "ReportBatchItemFailures" in source["FunctionResponseTypes"]
     assert 1 <= source["BatchSize"] <= 10
 

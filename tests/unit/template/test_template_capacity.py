@@ -53,6 +53,8 @@ def test_the_webhook_route_has_its_own_throttle_from_parameters() -> None:
         WEBHOOK_ROUTE_KEY: {
             "ThrottlingRateLimit": {"Ref": "WebhookThrottleRate"},
             "ThrottlingBurstLimit": {"Ref": "WebhookThrottleBurst"},
+            # The operations dashboard's route-level 5xx and latency.
+            "DetailedMetricsEnabled": True,
         }
     }
 

@@ -39,6 +39,8 @@ class Applied(NamedTuple):
     # Transactions the table refuses to count whatever the moment (a correlation id too
     # long for a counter key): left out, so they cannot hold the stream back for a day.
     refused: tuple[str, ...] = ()
+    # What the stored writes moved, added up: each move once, however often the batch came.
+    moved: dict[AggregateKey, Counters] | None = None
 
 
 class ApplyError(RuntimeError):
@@ -99,6 +101,7 @@ def apply_events(
     """
     done: set[str] = set()
     refused: list[str] = []
+    moved: dict[AggregateKey, Counters] = {}
     changed = unchanged = retries = 0
     pending: list[list[str]] = [list(events)]
     tries: dict[tuple[str, ...], int] = {}
@@ -134,6 +137,7 @@ def apply_events(
             if committed:
                 changed += len(ids)
                 done.update(ids)
+                add_into(moved, write.moved)
                 continue
             key = tuple(ids)
             tries[key] = tries.get(key, 0) + 1
@@ -146,7 +150,7 @@ def apply_events(
             # new moments.
             sleep(random.uniform(0, 0.01 * 2 ** tries[key]))  # noqa: S311  # nosec B311  # jitter, not a secret
             pending.append(ids)
-    return Applied(changed, unchanged, retries, tuple(refused))
+    return Applied(changed, unchanged, retries, tuple(refused), moved)
 
 
 def _ids(writes: Sequence[_Write]) -> set[str]:
