@@ -75,7 +75,9 @@ def _from_search(expression: str) -> MetricRef | None:
     match = _SEARCH.search(expression)
     if match is None:
         return None
-    namespace, *dimension_names = [part.strip() for part in match.group("schema").split(",")]
+    # Names with characters other than letters and digits are quoted in a search schema.
+    schema = [part.strip().strip('"') for part in match.group("schema").split(",")]
+    namespace, *dimension_names = schema
     terms = dict(_TERM.findall(match.group("terms")))
     name = terms.pop("MetricName")
     dimensions = frozenset((dimension, terms.get(dimension)) for dimension in dimension_names)

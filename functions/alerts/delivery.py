@@ -73,61 +73,64 @@ class Dispatcher:
         sent: list[str] = []
         given_up: dict[str, str] = {}
         failed: dict[str, str] = {}
-        for target in targets:
-            if target.name in self._down:
-                failed[target.name] = f"failed earlier in this batch: {self._down[target.name]}"
-                continue
-            if self._deadline - self._monotonic() < target.minimum_seconds:
-                failed[target.name] = "not enough time left in this invocation"
-                continue
-            try:
-                target.send(notice, self._deadline)
-            except TargetRefusedError as refusal:
-                problem = self._give_up(notice, target.name, refusal.reason, marks)
-                if problem is None:
-                    given_up[target.name] = refusal.reason
-                else:
-                    failed[target.name] = problem
-                continue
-            except TargetError as error:
-                self._down[target.name] = error.reason
-                failed[target.name] = error.reason
-                logger.warning(
-                    "alert target failed",
-                    extra={
-                        "target": target.name,
-                        "reason": error.reason,
-                        "retryable": error.retryable,
-                        "message_id": notice.message_id,
-                    },
-                )
-                continue
-            try:
-                marks.sent(target.name)
-            except Exception as error:
-                # The target has it, the ledger does not know: the retry sends it again. Any
-                # error, not only an unavailable table: whatever it is, the targets after this
-                # one must still be offered the notice.
-                failed[target.name] = (
-                    f"delivered, but not recorded as sent ({type(error).__name__}: {error}); "
-                    "the retry sends it to this target again"
-                )
-                if isinstance(error, StoreUnavailableError):
-                    metrics.add_metric(
-                        name="AlertLedgerUnavailable", unit=MetricUnit.Count, value=1
+        try:
+            for target in targets:
+                if target.name in self._down:
+                    failed[target.name] = f"failed earlier in this batch: {self._down[target.name]}"
+                    continue
+                if self._deadline - self._monotonic() < target.minimum_seconds:
+                    failed[target.name] = "not enough time left in this invocation"
+                    continue
+                try:
+                    target.send(notice, self._deadline)
+                except TargetRefusedError as refusal:
+                    problem = self._give_up(notice, target.name, refusal.reason, marks)
+                    if problem is None:
+                        given_up[target.name] = refusal.reason
+                    else:
+                        failed[target.name] = problem
+                    continue
+                except TargetError as error:
+                    self._down[target.name] = error.reason
+                    failed[target.name] = error.reason
+                    logger.warning(
+                        "alert target failed",
+                        extra={
+                            "target": target.name,
+                            "reason": error.reason,
+                            "retryable": error.retryable,
+                            "message_id": notice.message_id,
+                        },
                     )
-                    logger.error(
-                        "alert delivered but its sent mark was not recorded",
-                        extra={"target": target.name, "message_id": notice.message_id},
+                    continue
+                try:
+                    marks.sent(target.name)
+                except Exception as error:
+                    # The target has it, the ledger does not know: the retry sends it again. Any
+                    # error, not only an unavailable table: whatever it is, the targets after this
+                    # one must still be offered the notice.
+                    failed[target.name] = (
+                        f"delivered, but not recorded as sent ({type(error).__name__}: {error}); "
+                        "the retry sends it to this target again"
                     )
-                else:  # not a fault a retry cures: its trace is what the operator needs
-                    logger.exception(
-                        "alert delivered but recording its sent mark failed unexpectedly",
-                        extra={"target": target.name, "message_id": notice.message_id},
-                    )
-                continue
-            sent.append(target.name)
-        _count_per_target(sent, failed, given_up)
+                    if isinstance(error, StoreUnavailableError):
+                        metrics.add_metric(
+                            name="AlertLedgerUnavailable", unit=MetricUnit.Count, value=1
+                        )
+                        logger.error(
+                            "alert delivered but its sent mark was not recorded",
+                            extra={"target": target.name, "message_id": notice.message_id},
+                        )
+                    else:  # not a fault a retry cures: its trace is what the operator needs
+                        logger.exception(
+                            "alert delivered but recording its sent mark failed unexpectedly",
+                            extra={"target": target.name, "message_id": notice.message_id},
+                        )
+                    continue
+                sent.append(target.name)
+        finally:
+            # Counted even when a target raised something unexpected: what was sent was sent.
+            _count_per_target(sent, failed, given_up)
         if failed:
             raise DeliveryIncompleteError(failed, tuple(sent), given_up)
         return tuple(sent)

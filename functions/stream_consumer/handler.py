@@ -55,6 +55,8 @@ def lambda_handler(
     try:
         applied = apply_events(store or default_store(), grouped, datetime.now(UTC))
     except ApplyError as error:
+        # What did land moved counters for good: a retry of those records moves nothing.
+        record_channels(error.moved)
         left = set(grouped) - error.done
         metrics.add_metric(name="ReportBatchesRetried", unit=MetricUnit.Count, value=1)
         logger.warning(

@@ -37,8 +37,10 @@ def channel_moves(moved: Mapping[AggregateKey, Counters]) -> dict[str, tuple[int
 
 
 def record_channels(moved: Mapping[AggregateKey, Counters]) -> None:
+    # Only what was added: a transaction whose channel became known moves out of "unknown"
+    # (a negative move there), which is no transaction leaving anything.
     for channel, (counted, delivered) in sorted(channel_moves(moved).items()):
-        if counted:
+        if counted > 0:
             count_by(metrics, TRANSACTIONS_COUNTED, counted, {CHANNEL_DIMENSION: channel})
-        if delivered:
+        if delivered > 0:
             count_by(metrics, TRANSACTIONS_DELIVERED, delivered, {CHANNEL_DIMENSION: channel})

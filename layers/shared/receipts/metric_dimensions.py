@@ -3,7 +3,7 @@
 Powertools' ``Metrics`` gives every metric of one flush the same dimensions, so a metric
 split by a value (one series per target) is written on its own, at once, as its own EMF
 line. Each (name, value) pair is a custom metric CloudWatch bills monthly: only for small,
-fixed sets of values (the configured targets, the nine channels).
+fixed sets of values (the configured targets, the channels).
 """
 
 from __future__ import annotations

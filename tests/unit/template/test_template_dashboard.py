@@ -5,6 +5,7 @@ tests); a metric of AWS's must name a resource of this template."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -34,11 +35,55 @@ def _resource(reference: str | None) -> tuple[str, str]:
     return logical, attribute
 
 
+# Every namespace the dashboard may name, and the AWS metrics it shows in each.
+AWS_METRICS = {
+    "AWS/ApiGateway": {"5xx", "Latency"},
+    "AWS/SQS": {"ApproximateNumberOfMessagesVisible"},
+    "AWS/Lambda": {"IteratorAge"},
+}
+_METRIC_ID = re.compile(r"[a-z][A-Za-z0-9_]*")
+
+
+def test_every_namespace_is_the_products_or_a_known_aws_one() -> None:
+    namespaces = {metric.namespace for metric in dashboard_metrics()}
+
+    assert namespaces == {NAMESPACE, *AWS_METRICS}
+    for namespace, names in AWS_METRICS.items():
+        assert {m.name for m in _named(namespace)} == names
+
+
+def test_the_functions_emit_into_the_namespace_the_dashboard_reads() -> None:
+    # The suites emit into NAMESPACE by setting it; this ties it to what Lambda sets.
+    globals_ = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert globals_["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "imiconnect-receipts/${Stage}"}
+    for resource in RESOURCES.values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            assert "POWERTOOLS_METRICS_NAMESPACE" not in variables
+
+
+def test_every_metric_math_id_is_valid_and_defined_in_its_widget() -> None:
+    for widget in dashboard_body()["widgets"]:
+        options = [
+            part
+            for row in widget["properties"]["metrics"]
+            for part in row
+            if isinstance(part, dict)
+        ]
+        ids = {option["id"] for option in options if "id" in option}
+        assert all(_METRIC_ID.fullmatch(identifier) for identifier in ids), ids
+        for option in options:
+            expression = option.get("expression", "")
+            if expression.startswith("SEARCH("):
+                continue
+            used = set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression))
+            assert used <= ids, (expression, ids)
+
+
 def test_every_metric_of_the_product_belongs_to_a_checked_service() -> None:
-    ours = [m for m in dashboard_metrics() if m.namespace.startswith("imiconnect-receipts")]
+    ours = _named(NAMESPACE)
 
     assert ours
-    assert {m.namespace for m in ours} == {NAMESPACE}
     assert {dict(m.dimensions).get("service") for m in ours} <= CHECKED_SERVICES
 
 

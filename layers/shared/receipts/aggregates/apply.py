@@ -44,11 +44,18 @@ class Applied(NamedTuple):
 
 
 class ApplyError(RuntimeError):
-    """The batch could not be applied whole; ``done`` names the transactions that were."""
+    """The batch could not be applied whole; ``done`` names the transactions that were, and
+    ``moved`` what their stored writes moved (they will change nothing when read again)."""
 
-    def __init__(self, message: str, done: frozenset[str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        done: frozenset[str],
+        moved: dict[AggregateKey, Counters] | None = None,
+    ) -> None:
         super().__init__(message)
         self.done = done
+        self.moved = moved or {}
 
 
 class _Write(NamedTuple):
@@ -112,7 +119,7 @@ def apply_events(
             writes, quiet = _writes({transid: events[transid] for transid in transids}, stored)
         except Exception as error:
             raise ApplyError(
-                f"reading tallies failed: {type(error).__name__}", frozenset(done)
+                f"reading tallies failed: {type(error).__name__}", frozenset(done), moved
             ) from error
         unchanged += quiet
         written = _ids(writes)
@@ -132,7 +139,7 @@ def apply_events(
                 continue
             except Exception as error:
                 raise ApplyError(
-                    f"storing tallies failed: {type(error).__name__}", frozenset(done)
+                    f"storing tallies failed: {type(error).__name__}", frozenset(done), moved
                 ) from error
             if committed:
                 changed += len(ids)
@@ -143,7 +150,7 @@ def apply_events(
             tries[key] = tries.get(key, 0) + 1
             if tries[key] >= attempts:
                 raise ApplyError(
-                    f"{len(ids)} tallies lost {attempts} races in a row", frozenset(done)
+                    f"{len(ids)} tallies lost {attempts} races in a row", frozenset(done), moved
                 )
             retries += 1
             # Jittered backoff: two batches racing for one counter item pick new shards and
