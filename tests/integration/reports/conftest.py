@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tests.fakes.lambda_context import FakeLambdaContext
 from tests.integration.reports.population import population, store_all, stream_records
 
 from receipts.aggregates.recount import recount_table, stored_counters
@@ -17,13 +18,6 @@ from stream_consumer.handler import lambda_handler
 
 TRANSACTIONS = 120
 Records = list[dict[str, Any]]
-
-
-class Context:
-    function_name = "stream-consumer"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stream-consumer"
-    aws_request_id = "request"
 
 
 @dataclass
@@ -38,7 +32,8 @@ class Feed:
     def consume(self, batch: Records, store: Any = None) -> dict[str, Any]:
         """One invocation of the stream consumer on ``batch`` (with another store, if given)."""
         event = {"Records": batch}
-        return lambda_handler(event, Context(), store=store or self.store)  # type: ignore[arg-type]
+        context = FakeLambdaContext(function_name="stream-consumer")
+        return lambda_handler(event, context, store=store or self.store)  # type: ignore[arg-type]
 
     def assert_exact(self) -> dict[AggregateKey, Counters]:
         """Every stored counter equals a recount of the stored events; the recount."""

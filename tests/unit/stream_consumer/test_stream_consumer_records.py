@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from tests.fakes.lambda_context import FakeLambdaContext
 
 from receipts.aggregates.apply import Applied, ApplyError
 from receipts.aggregates.tally import TallyEvent
@@ -77,20 +78,13 @@ class FailingApply:
         raise ApplyError("lost races", frozenset(self.done))
 
 
-class Context:
-    function_name = "stream-consumer"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stream-consumer"
-    aws_request_id = "request"
-
-
 def test_a_partly_applied_batch_reports_the_first_record_not_applied(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(handler, "apply_events", FailingApply({"a"}))
     batch = [record("10", "TX#a"), record("11", "TX#b"), record("12", "TX#a"), record("13", "TX#c")]
 
-    answer = handler.lambda_handler({"Records": batch}, Context(), store=object())  # type: ignore[arg-type]
+    answer = handler.lambda_handler({"Records": batch}, FakeLambdaContext(), store=object())  # type: ignore[arg-type]
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "11"}]}
 
@@ -110,7 +104,7 @@ def test_an_applied_batch_reports_no_failure(monkeypatch: pytest.MonkeyPatch) ->
         record("x", "TX#c", sort="EV#bad"),
     ]
 
-    answer = handler.lambda_handler({"Records": batch}, Context(), store=object())  # type: ignore[arg-type]
+    answer = handler.lambda_handler({"Records": batch}, FakeLambdaContext(), store=object())  # type: ignore[arg-type]
 
     assert answer == {"batchItemFailures": []}
     assert {transid: len(events) for transid, events in seen[0].items()} == {"a": 2}

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from benchmarks.stream_source import stream_readers
 
 from local_stack.event_patterns import matches_any
 from local_stack.template import load_template
@@ -18,10 +19,7 @@ from receipts.storage import keys
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
-STREAM = {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
 MAPPING = "StreamConsumerFunctionTableStream"
-# SAM's event source types for streams: each one is a reader too.
-STREAM_EVENT_TYPES = ("DynamoDB", "Kinesis")
 
 
 def _stream_event() -> dict[str, Any]:
@@ -32,30 +30,8 @@ def _stream_event() -> dict[str, Any]:
     return properties
 
 
-def _reads_the_stream(resource: dict[str, Any]) -> bool:
-    properties = resource.get("Properties", {})
-    if resource["Type"] == "AWS::Pipes::Pipe":
-        return bool(properties["Source"] == STREAM)
-    if resource["Type"] == "AWS::Lambda::EventSourceMapping":
-        return bool(properties["EventSourceArn"] == STREAM)
-    return False
-
-
-def _readers() -> list[str]:
-    """Pipes and event source mappings on the stream, and SAM stream events (the mapping
-    SAM would generate for each)."""
-    readers = [name for name, resource in RESOURCES.items() if _reads_the_stream(resource)]
-    for name, resource in RESOURCES.items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event_name, event in resource["Properties"].get("Events", {}).items():
-            if event["Type"] in STREAM_EVENT_TYPES and event["Properties"]["Stream"] == STREAM:
-                readers.append(f"{name}.{event_name}")
-    return readers
-
-
 def test_the_stream_has_exactly_two_readers() -> None:
-    assert sorted(_readers()) == ["AlertsPipe", MAPPING]
+    assert stream_readers(TEMPLATE) == ("AlertsPipe", MAPPING)
 
 
 def test_the_consumers_mapping_invokes_the_consumer() -> None:

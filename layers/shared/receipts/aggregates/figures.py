@@ -18,6 +18,7 @@ from receipts.aggregates.tally import (
     STILL_OPEN,
     TRANSACTIONS,
     Counters,
+    add_counters,
 )
 
 TOP_FAILURES = 10
@@ -66,8 +67,7 @@ class Figures(NamedTuple):
 def add_up(parts: Iterable[Mapping[str, int]]) -> Counters:
     total: Counters = {}
     for part in parts:
-        for name, value in part.items():
-            total[name] = total.get(name, 0) + value
+        add_counters(total, part)
     return total
 
 

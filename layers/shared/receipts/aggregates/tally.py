@@ -213,18 +213,23 @@ def contribution(tally: Tally) -> dict[AggregateKey, Counters]:
     return dict.fromkeys(keys, counters)
 
 
+def add_counters(into: Counters, counters: Mapping[str, int], sign: int = 1) -> None:
+    """Add ``sign`` times ``counters`` into ``into``, dropping counters that come to zero."""
+    for name, value in counters.items():
+        summed = into.get(name, 0) + sign * value
+        if summed:
+            into[name] = summed
+        else:
+            into.pop(name, None)
+
+
 def add_into(
     total: dict[AggregateKey, Counters], part: Mapping[AggregateKey, Counters], sign: int = 1
 ) -> None:
     """Add ``sign`` times ``part`` into ``total``, dropping counters that come to zero."""
     for key, counters in part.items():
         into = total.setdefault(key, {})
-        for name, value in counters.items():
-            summed = into.get(name, 0) + sign * value
-            if summed:
-                into[name] = summed
-            else:
-                into.pop(name, None)
+        add_counters(into, counters, sign)
         if not into:
             del total[key]
 

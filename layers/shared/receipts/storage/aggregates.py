@@ -29,6 +29,7 @@ from receipts.aggregates.tally import (
     Counters,
     CurrentEvent,
     Tally,
+    add_counters,
 )
 from receipts.channels import Channel
 from receipts.lifecycle import DeliveryStatus, EventOrigin
@@ -318,7 +319,7 @@ class AggregateStore:
         by_channel: dict[str, Counters] = {}
         for item in (item for items in reads for item in items):
             channel = keys.strip_prefix(item[keys.SORT_KEY]["S"])
-            _add(by_channel.setdefault(channel, {}), counters_from_item(item))
+            add_counters(by_channel.setdefault(channel, {}), counters_from_item(item))
         return by_channel
 
     def daily_counters(
@@ -359,10 +360,5 @@ class AggregateStore:
             day, _, item_channel = item[keys.SORT_KEY]["S"].partition("#")
             if channel is not None and item_channel != channel:
                 continue
-            _add(by_day.setdefault((day, item_channel), {}), counters_from_item(item))
+            add_counters(by_day.setdefault((day, item_channel), {}), counters_from_item(item))
         return by_day
-
-
-def _add(into: Counters, counters: Mapping[str, int]) -> None:
-    for name, value in counters.items():
-        into[name] = into.get(name, 0) + value
