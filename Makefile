@@ -51,9 +51,24 @@ format: $(BIN)/.installed ## Rewrite the code in the house format
 	$(BIN)/ruff check --fix $(CODE)
 	$(BIN)/ruff format $(CODE)
 
-.PHONY: pytest
-pytest: $(BIN)/.installed ## Every pytest suite: unit, integration, e2e
-	$(BIN)/pytest tests
+.PHONY: browser
+browser: ## Debian's Chromium and ChromeDriver, for the web console's browser tests (apt-get)
+	bash tools/install-browser
+
+.PHONY: pytest pytest-stack pytest-in-process
+# The suites that share a local stack mostly wait on it: they run in one pytest while another
+# runs the in-process suites beside it (the machine's two cores), each in file order; make
+# prints each one's output whole when it ends.
+STACK_SUITES := tests/e2e tests/load tests/fuzz
+
+pytest: $(BIN)/.installed ## Every pytest suite: unit, integration, e2e, browser, load, fuzz
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-stack pytest-in-process
+
+pytest-stack: $(BIN)/.installed browser ## The suites that drive a local stack: e2e, browser, load, fuzz
+	$(BIN)/pytest $(STACK_SUITES)
+
+pytest-in-process: $(BIN)/.installed ## The in-process suites: unit, integration, security
+	$(BIN)/pytest tests $(addprefix --ignore=,$(STACK_SUITES))
 
 .PHONY: validate
 validate: $(SAM_VENV)/bin/.installed ## sam validate --lint and cfn-lint on template.yaml

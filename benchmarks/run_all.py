@@ -88,7 +88,9 @@ SECRET_VALUES = {
     "lookup-api-keys": "bench-lookup-key",
     "alert-webhooks": "{}",
 }
-FUNCTIONS = ("IngestFunction", "LookupFunction", "AlertsFunction")
+FUNCTIONS = ("IngestFunction", "LookupFunction", "AlertsFunction", "WebConsoleFunction")
+# Functions that never import boto3: their cold start is timed without the AWS stub.
+WITHOUT_AWS = frozenset({"WebConsoleFunction"})
 
 
 class CountingSink(io.TextIOBase):
@@ -277,6 +279,12 @@ _FIRST_INVOCATION = {
         "response = lambda_handler(EVENT, CONTEXT)\n"
         "assert response == {'batchItemFailures': []}, response"
     ),
+    "WebConsoleFunction": (
+        "from web_console.handler import lambda_handler\n"
+        "response = lambda_handler(EVENT, CONTEXT)\n"
+        "assert response['statusCode'] == 200, response\n"
+        "assert 'Content-Security-Policy' in response['headers'], response"
+    ),
 }
 BASELINE_COLD = "import boto3\nboto3.client('dynamodb')"
 
@@ -284,11 +292,12 @@ BASELINE_COLD = "import boto3\nboto3.client('dynamodb')"
 def cold_snippet(function: str, event: Any, parameters: Mapping[str, str], query: list[Any]) -> str:
     setup = f"EVENT = {event!r}\nPARAMETERS = {dict(parameters)!r}\nQUERY = {query!r}\n" + _CONTEXT
     # Everything but the event is timed: boto3, the stub, the handler's imports, the call.
-    timed = (
-        "import _aws_stub\n"
-        "_aws_stub.install(parameters=PARAMETERS, query_items=QUERY)\n"
-        + _FIRST_INVOCATION[function]
+    stub = (
+        ""
+        if function in WITHOUT_AWS
+        else "import _aws_stub\n_aws_stub.install(parameters=PARAMETERS, query_items=QUERY)\n"
     )
+    timed = stub + _FIRST_INVOCATION[function]
     return setup + timed_snippet(timed)
 
 
@@ -307,10 +316,11 @@ def cold_starts(deployed: Deployed, runs: int) -> dict[str, float]:
         "IngestFunction": (ingest_event(), []),
         "LookupFunction": (lookup_event(SECRET_VALUES["lookup-api-keys"]), stored_callback_items()),
         "AlertsFunction": (sqs_batch(alert_bodies(1)), []),
+        "WebConsoleFunction": ({"routeKey": "GET /console", "headers": {}}, []),
     }
     variants: dict[str, tuple[str, dict[str, str]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-unbuilt-") as unbuilt:
-        copy_without_bytecode(Path(unbuilt), ("ingest", "lookup", "alerts"))
+        copy_without_bytecode(Path(unbuilt), ("ingest", "lookup", "alerts", "web_console"))
         for function in FUNCTIONS:
             environment = {
                 **base,
@@ -690,11 +700,17 @@ def main(arguments: list[str] | None = None) -> int:
 
     max_units = max(a + b for a, b in zip(units["table_units"], units["index_units"], strict=True))
     rows: list[Row] = []
-    labels = {"IngestFunction": "ingest", "LookupFunction": "lookup", "AlertsFunction": "alerts"}
+    labels = {
+        "IngestFunction": "ingest",
+        "LookupFunction": "lookup",
+        "AlertsFunction": "alerts",
+        "WebConsoleFunction": "web console",
+    }
     first = {
         "IngestFunction": "callback",
         "LookupFunction": "look-up",
         "AlertsFunction": "alert batch",
+        "WebConsoleFunction": "page (no boto3)",
     }
     for function in FUNCTIONS:
         for variant, suffix in (

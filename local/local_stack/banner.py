@@ -94,8 +94,9 @@ def banner(state: StackState, shell_exports: Path | None = None) -> str:
             f"  Timeline           {state.api_url}/v1/transactions/<transid>",
             f"  Search             {state.api_url}/v1/transactions?correlationid=<id>",
             f"  OpenAPI            {state.api_url}/openapi.json",
+            f"  Web console        {state.api_url}/console   (asks for the lookup API key)",
             f"  IMIconnect (sim.)  {state.simulator_url}   (send + status API)",
-            f"  Console            {state.console_url}/alerts  /stats  /faults",
+            f"  Local controls     {state.console_url}/alerts  /stats  /faults",
             f"  Embedded AWS       {state.aws_endpoint_url}   (region {state.region})",
             "",
             "  Local credentials (new at each start):",
@@ -112,7 +113,8 @@ def banner(state: StackState, shell_exports: Path | None = None) -> str:
             "  3. Post a signed callback straight to the webhook:",
             _indent(callback_command(state)),
             "",
-            "  make demo   sends a campaign on every channel and reports what happened",
+            "  make demo   sends a campaign on every channel, reports what happened and gives"
+            " its web console URL",
             rule,
         ]
     )

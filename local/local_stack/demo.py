@@ -8,6 +8,11 @@ the stored callbacks, or the cache) and reports what happened, alerts included.
 Then the webhook stays down past the platform's retries for a few more messages: their
 callbacks are dropped, their ids are registered for reconciliation, and reconcile passes
 (the console's ``POST /reconcile``) ask the status API for what the callbacks never said.
+
+It ends with the web console's address opened on its campaign: one correlation id for
+every channel and phase. (The dropped phase's messages count in the day's report, not the
+campaign's: none of their callbacks was stored, and the status API does not tell a
+transaction's correlation id.)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from local_stack.client import StackClient, wait_until
 from local_stack.state import DEFAULT_STATE_FILE, read_state
@@ -147,8 +153,10 @@ def _alerted(client: StackClient, transids: list[str], timeout: float) -> int:
     return len(named())
 
 
-def _dropped_phase(client: StackClient, *, messages: int, failures: int, timeout: float) -> None:
-    """Messages whose every callback the platform drops, then reconciled; one report line."""
+def _dropped_phase(
+    client: StackClient, campaign: str, *, messages: int, failures: int, timeout: float
+) -> None:
+    """Messages of the campaign whose every callback the platform drops, then reconciled."""
     print(
         f"\nCallbacks dropped: the webhook down past the platform's retries for {messages} "
         f"messages ({failures} of them failing)"
@@ -161,7 +169,7 @@ def _dropped_phase(client: StackClient, *, messages: int, failures: int, timeout
             channel = DROPPED_CHANNELS[index % len(DROPPED_CHANNELS)]
             outcome = FAILURE_OUTCOMES[channel] if index < failures else "delivered"
             transids += client.send_transids(
-                send_request(channel, first_index=index, correlationid="demo-dropped"),
+                send_request(channel, first_index=index, correlationid=campaign),
                 headers={OUTCOME_HEADER: outcome},
             )
         after = client.wait_settled(timeout=timeout)
@@ -187,6 +195,11 @@ def _dropped_phase(client: StackClient, *, messages: int, failures: int, timeout
     )
 
 
+def console_url(api_url: str, campaign: str) -> str:
+    """The web console's page opened on ``campaign`` (the hash never leaves the browser)."""
+    return f"{api_url}/console#{urlencode({'campaign': campaign})}"
+
+
 def run(
     client: StackClient,
     *,
@@ -196,6 +209,7 @@ def run(
     dropped: int = 0,
     dropped_failures: int = 0,
 ) -> int:
+    # One correlation id for every channel and phase: one campaign in the reports.
     campaign = "demo-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     print(f"Campaign {campaign}: {len(CHANNELS)} channels x {per_channel} destinations")
     before = client.stats()
@@ -207,9 +221,7 @@ def run(
     sent: dict[str, list[str]] = {}
     for channel in CHANNELS:
         sent[channel] = client.send_transids(
-            send_request(
-                channel, per_channel, correlationid=f"{campaign}-{channel}", callback_data=campaign
-            )
+            send_request(channel, per_channel, correlationid=campaign, callback_data=campaign)
         )
     transids = [transid for ids in sent.values() for transid in ids]
     deliveries = {
@@ -276,9 +288,15 @@ def run(
     )
     if dropped:
         _dropped_phase(
-            client, messages=dropped, failures=min(dropped_failures, dropped), timeout=timeout
+            client,
+            campaign,
+            messages=dropped,
+            failures=min(dropped_failures, dropped),
+            timeout=timeout,
         )
     print(f"\nSee the alerts: curl -s {client.state.console_url}/alerts")
+    print("See the campaign in the web console (the lookup API key is in `make run`'s banner):")
+    print(f"  {console_url(client.state.api_url, campaign)}")
     return 0
 
 

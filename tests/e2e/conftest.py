@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from benchmarks._stack_process import stack_process as start_stack
+from tests.e2e.demo_run import DemoRun, run_demo
 
 from local_stack.client import StackClient
 from local_stack.state import shell_exports_file
@@ -73,3 +74,10 @@ def stack_env_file(stack_process: tuple[StackClient, Path]) -> Path:
     ``stack_process`` writes the state file, and so this file, beside its log.
     """
     return shell_exports_file(stack_process[1].parent / "stack.json")
+
+
+@pytest.fixture(scope="session")
+def demo_run(stack_process: tuple[StackClient, Path]) -> DemoRun:
+    """``make demo`` once for the session: its report, its campaign and the console URL it
+    ends with. The demo's test reads the report; the console's browser test opens the URL."""
+    return run_demo(stack_process[0])

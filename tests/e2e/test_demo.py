@@ -6,19 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.e2e.demo_run import DemoRun
 
 from local_stack.client import StackClient
-from local_stack.demo import run
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_campaign_reports_every_part(
-    stack: StackClient, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(stack, per_channel=1, outage=2, timeout=60, dropped=8, dropped_failures=3) == 0
+def test_the_demo_campaign_reports_every_part(demo_run: DemoRun) -> None:
+    assert demo_run.exit_code == 0
 
-    report = capsys.readouterr().out
+    report = demo_run.report
     assert "8 channels x 1 destinations" in report
     assert re.search(r"retried 2, dropped 0", report), report
     stored = re.search(r"callbacks stored (\d+), duplicates absorbed (\d+)", report)
@@ -37,3 +35,15 @@ def test_the_demo_campaign_reports_every_part(
     assert (
         "reconciled 8 of 8 transactions whose callbacks were dropped (3 failures alerted)" in report
     ), report
+
+
+def test_the_demo_ends_with_the_console_url_of_its_campaign(
+    stack: StackClient, demo_run: DemoRun
+) -> None:
+    assert demo_run.campaign.startswith("demo-")
+    assert demo_run.report.rstrip().endswith(demo_run.console_url)
+    assert demo_run.console_url == f"{stack.state.api_url}/console#campaign={demo_run.campaign}"
+    # Every channel's messages share the campaign's one correlation id.
+    found = stack.search(correlationid=demo_run.campaign, limit="100").json()
+    channels = {item["channel"] for item in found["items"]}
+    assert {"sms", "voice", "rtm", "push", "facebook", "twitter", "wechat", "email"} <= channels

@@ -48,7 +48,11 @@ def test_every_function_uses_the_layer_built_without_docker(name: str) -> None:
     function = FUNCTIONS[name]
     assert function["Metadata"]["BuildMethod"] == "makefile"
     assert function["Properties"]["CodeUri"] == "functions"
-    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
+    # Each function names the layer itself: the web console's static files need none, and
+    # a layer in Globals would be merged into every function.
+    assert "Layers" not in TEMPLATE["Globals"]["Function"]
+    expected = [] if name == "WebConsoleFunction" else [{"Ref": "SharedLayer"}]
+    assert function["Properties"].get("Layers", []) == expected
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -176,3 +180,17 @@ def test_ingest_failure_alarm_watches_the_counters_the_function_emits() -> None:
                 ]
             )
             assert metric["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+
+
+def test_the_web_console_is_public_and_has_no_permission() -> None:
+    console = FUNCTIONS["WebConsoleFunction"]["Properties"]
+    routes = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in console["Events"].values()
+    }
+
+    assert routes == {("GET", "/console"), ("GET", "/console/{asset}")}
+    # No Policies: only the execution role SAM always gives (its own logs and traces).
+    assert "Policies" not in console
+    assert not any("Auth" in event["Properties"] for event in console["Events"].values())
+    assert "/console" in json.dumps(TEMPLATE["Outputs"]["ConsoleUrl"]["Value"])
