@@ -54,6 +54,7 @@ from lookup.schemas import (
     VendorRouteErrorBody,
     VendorTransactionDocument,
 )
+from lookup.segment_resolver import SegmentResolver
 from lookup.service import StatusAnswer
 from lookup.telemetry import ensure_metrics_namespace, logger, metrics
 from lookup.wiring import LookupDependencies
@@ -348,9 +349,7 @@ def openapi_json() -> Response[dict[str, Any]]:
 
 @cache
 def build_resolver() -> APIGatewayHttpResolver:
-    resolver = APIGatewayHttpResolver(
-        enable_validation=True, response_validation_error_http_code=500
-    )
+    resolver = SegmentResolver(enable_validation=True, response_validation_error_http_code=500)
     resolver.include_router(router)
     resolver.include_router(report_router)
     register_error_handlers(

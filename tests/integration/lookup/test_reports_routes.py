@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from tests.integration.lookup.conftest import LookupProcess
@@ -269,6 +270,30 @@ def test_a_correlation_id_of_256_is_looked_up(
     _fold(aggregate_store, {"t": [_event(DeliveryStatus.DELIVERED, campaign=long_id)]})
 
     assert _answer(lookup.invoke(campaign_report_event(long_id)))["transactions"] == 1
+
+
+@pytest.mark.parametrize(
+    "correlationid", ["order#1234", "what?now", 'say "hi"', "back\\slash", "tick`s", "50% off"]
+)
+def test_a_correlation_id_with_characters_a_url_carries_encoded_is_looked_up(
+    lookup: LookupProcess, aggregate_store: AggregateStore, correlationid: str
+) -> None:
+    # API Gateway matched the route and decoded the path; the report is this very campaign's,
+    # not the one named by its encoded form.
+    encoded = quote(correlationid, safe="")
+    assert encoded != correlationid
+    _fold(
+        aggregate_store,
+        {
+            "t": [_event(DeliveryStatus.DELIVERED, campaign=correlationid)],
+            "u": [_event(DeliveryStatus.DELIVERED, campaign=encoded)],
+            "v": [_event(DeliveryStatus.DELIVERED, campaign=encoded)],
+        },
+    )
+
+    report = _answer(lookup.invoke(campaign_report_event(correlationid)))
+
+    assert (report["correlationid"], report["transactions"]) == (correlationid, 1)
 
 
 def test_a_served_report_is_counted(
