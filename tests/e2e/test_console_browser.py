@@ -101,10 +101,12 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 @pytest.fixture
 def browser(chromium: WebDriver) -> Iterator[WebDriver]:
-    """The module's browser, its tab's storage and log emptied for each test."""
+    """The module's browser, its tab's storage and log emptied and its page left for each
+    test (opening the URL a tab is on would only move within the page)."""
     yield chromium
     chromium.get_log("browser")
     chromium.execute_script("window.sessionStorage.clear()")
+    chromium.get("about:blank")
 
 
 def _navigation(browser: WebDriver) -> str:
@@ -179,7 +181,6 @@ def test_the_console_page_is_public_holds_no_data_and_is_strict(stack: StackClie
     policy = page.header("content-security-policy") or ""
     assert "script-src 'self'" in policy
     assert "unsafe" not in policy
-    assert b"demo-" not in page.body
     assert script.status == 200
     assert script.header("content-type") == "text/javascript; charset=utf-8"
     assert request("GET", f"{stack.state.api_url}/console/handler.py").status == 404
@@ -189,6 +190,10 @@ def test_the_demos_campaign_charts_show_what_the_report_route_counts(
     browser: WebDriver, stack: StackClient, demo_run: DemoRun, campaign: str
 ) -> None:
     browser.get(demo_run.console_url)
+    # The script asked for the key (the field has the focus) and shows nothing else.
+    WebDriverWait(browser, 10, poll_frequency=0.1).until(
+        lambda driver: driver.switch_to.active_element.get_attribute("id") == "key-input"
+    )
     assert browser.find_element(By.ID, "key-panel").is_displayed()
     assert not browser.find_element(By.ID, "app").is_displayed()
     browser.find_element(By.ID, "key-input").send_keys(stack.state.lookup_api_key)
@@ -263,7 +268,10 @@ def test_a_transactions_timeline_shows_what_the_transaction_route_answers(
     assert len(view["timeline"]) >= 3
     _open(browser, stack, urlencode({"campaign": campaign}), "campaign-view")
     more = browser.find_element(By.ID, "campaign-more")
-    while view["transactionid"] not in _listed(browser, "campaign-transactions"):
+    for _ in range(20):
+        if view["transactionid"] in _listed(browser, "campaign-transactions"):
+            break
+        assert more.is_displayed(), "every page listed, and the transaction is not"
         more.click()
         WebDriverWait(browser, 30, poll_frequency=0.2).until(lambda _: more.is_enabled())
     before = _navigation(browser)
@@ -341,13 +349,23 @@ def test_the_daily_chart_shows_each_channels_delivery_rate(
     browser: WebDriver, stack: StackClient, campaign: str
 ) -> None:
     _open(browser, stack, urlencode({"campaign": campaign}), "campaign-view")
+    first = browser.find_element(By.ID, "daily-from").get_attribute("value")
+    last = browser.find_element(By.ID, "daily-to").get_attribute("value")
+    path = f"/v1/reports/daily?{urlencode({'from': first, 'to': last})}"
+    # The day counts all the stack's traffic (the reconcile schedule's too): still, for now.
+    answers: list[Any] = []
+    report = wait_until(
+        lambda: (
+            (answers.append(_get(stack, path)) or (len(answers) > 1 and answers[-1] == answers[-2]))
+            and answers[-1]
+        ),
+        timeout=REPORT_TIMEOUT,
+        interval=2.0,
+    )
     before = _navigation(browser)
     browser.find_element(By.CSS_SELECTOR, "#daily-form button").click()
     _wait_for_view(browser, "daily-view", after=before)
-    first = browser.find_element(By.ID, "daily-from").get_attribute("value")
-    last = browser.find_element(By.ID, "daily-to").get_attribute("value")
 
-    report = _get(stack, f"/v1/reports/daily?{urlencode({'from': first, 'to': last})}")
     expected = {
         (day["channel"], day["day"]): day["delivered_rate"]
         for day in report["days"]
@@ -394,8 +412,13 @@ def test_a_campaign_named_with_url_characters_round_trips(
     assert browser.find_element(By.ID, "search-value").get_attribute("value") == odd
 
 
-def test_a_campaign_not_counted_yet_says_so(browser: WebDriver, stack: StackClient) -> None:
-    _open(browser, stack, urlencode({"campaign": f"never-sent-{uuid4().hex[:8]}"}), "campaign-view")
+# One the stream has not counted (404), and one the report's path cannot name (".." would
+# resolve away: refused before any request).
+@pytest.mark.parametrize("name", [f"never-sent-{uuid4().hex[:8]}", ".."])
+def test_a_campaign_without_a_report_says_so_and_lists_its_transactions(
+    browser: WebDriver, stack: StackClient, name: str
+) -> None:
+    _open(browser, stack, urlencode({"campaign": name}), "campaign-view")
 
     assert browser.find_element(By.ID, "campaign-uncounted").is_displayed()
     assert not browser.find_element(By.ID, "campaign-report").is_displayed()

@@ -237,12 +237,26 @@ def test_every_keyed_route_documents_its_200_answer(client: StackClient) -> None
 def test_a_path_no_route_can_match_is_answered_in_the_single_error_shape(
     client: StackClient,
 ) -> None:
-    # HTTP API hands the function the decoded path: U+0098 is outside the characters the
-    # resolver's routes match, so the request reaches no route.
+    # API Gateway takes a trailing slash to the route; the function's resolver does not: the
+    # request reaches no route there.
+    answer = request(
+        "GET", f"{client.state.api_url}/v1/transactions/abc/", headers=client.lookup_headers()
+    )
+
+    assert answer.status == 404
+    assert set(answer.json()) == {"error"}
+    assert answer.json()["error"]["code"] == "no_such_route"
+    assert {"code", "message"} <= set(answer.json()["error"])
+
+
+def test_an_id_with_a_character_no_id_holds_reaches_its_route_and_is_refused(
+    client: StackClient,
+) -> None:
+    # HTTP API hands the function the decoded path: U+0098 is one path segment's character,
+    # so the route is found, and its validation refuses the id.
     answer = request(
         "GET", f"{client.state.api_url}/v1/transactions/a%C2%98", headers=client.lookup_headers()
     )
 
-    assert answer.status in {400, 404}
-    assert set(answer.json()) == {"error"}
-    assert {"code", "message"} <= set(answer.json()["error"])
+    assert answer.status == 400
+    assert answer.json()["error"]["code"] == "invalid_transaction_id"

@@ -32,6 +32,8 @@ function show(viewId) {
 }
 
 function askForKey(message) {
+  // Whatever is still loading was asked with the key now gone: it is not drawn.
+  navigation++;
   byId("key-panel").hidden = false;
   byId("app").hidden = true;
   byId("forget-key").hidden = true;
@@ -94,7 +96,8 @@ function pageOn(button, list, fetchPage, first) {
     } catch (error) {
       if (owner === navigation) reportError(error, "more transactions");
     } finally {
-      button.disabled = false;
+      // A newer view owns the button now: its own "more" state stands.
+      if (owner === navigation) button.disabled = false;
     }
   };
 }
@@ -106,11 +109,16 @@ function pagedSearch(query) {
 function openCampaign(correlationid) {
   return load(`campaign ${correlationid}`, "campaign-view", async () => {
     const fetchPage = pagedSearch({ correlationid });
-    // Side by side; the list is shown even before the stream has counted anything.
-    const [report, first] = await Promise.allSettled([routes.campaign(correlationid), fetchPage(null)]);
+    // Side by side; the list is shown even when there is no report: none counted yet (404),
+    // or an id the report's path cannot name (400: ".", "..", a "/").
+    const [report, first] = await Promise.allSettled([
+      Promise.resolve().then(() => routes.campaign(correlationid)),
+      fetchPage(null),
+    ]);
     if (first.status === "rejected") throw first.reason;
     const counted = report.status === "fulfilled";
-    if (!counted && !(report.reason instanceof ApiError && report.reason.status === 404)) {
+    const unreported = [400, 404];
+    if (!counted && !(report.reason instanceof ApiError && unreported.includes(report.reason.status))) {
       throw report.reason;
     }
     return () => {
