@@ -85,3 +85,32 @@ def queries_read_one_partition() -> Iterator[None]:
         yield
     finally:
         Table.all_items, Table.query = all_items, query  # type: ignore[method-assign]
+
+
+@contextmanager
+def moto_events_table(table: str, *, with_stream: bool = True) -> Iterator[Any]:
+    """A session on an events table named ``table`` as the template declares it, in moto,
+    with queries looking at the one partition they name.
+
+    A session of its own: a stub installed on boto3's default session by another benchmark
+    does not apply. ``with_stream=False`` leaves the stream out for a benchmark that never
+    reads it: moto would otherwise copy every stream record at every transaction.
+    """
+    import boto3
+    from moto import mock_aws
+
+    from local_stack.template import table_definition
+
+    definition = table_definition()
+    if not with_stream:
+        definition = {
+            name: value for name, value in definition.items() if name != "StreamSpecification"
+        }
+    with mock_aws(), queries_read_one_partition():
+        session = boto3.session.Session(
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106 - moto's placeholder
+            region_name="us-east-1",
+        )
+        session.client("dynamodb").create_table(TableName=table, **definition)
+        yield session

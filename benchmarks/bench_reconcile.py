@@ -47,8 +47,6 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -352,27 +350,6 @@ class ReconcileFigures:
         return self.table.writes / max(1, self.transactions)
 
 
-@contextmanager
-def _moto_table() -> Iterator[Any]:
-    """An events table as the template declares it, in moto, from a session of its own (a
-    stub installed on boto3's default session by another benchmark does not apply)."""
-    import boto3
-    from moto import mock_aws
-
-    from _moto_partitions import queries_read_one_partition
-    from local_stack.template import table_definition
-
-    with mock_aws(), queries_read_one_partition():
-        session = boto3.session.Session(
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",  # noqa: S106 - moto's placeholder
-            region_name="us-east-1",
-        )
-        client = session.client("dynamodb")
-        client.create_table(TableName=TABLE, **table_definition())
-        yield session
-
-
 class _Pass:
     """One scheduled pass: every part of discovery, then the asks (as the schedules run
     them, each part its own function invocation)."""
@@ -462,6 +439,7 @@ def measure(
     spec: PopulationSpec = PopulationSpec(), defaults: SweepDefaults | None = None
 ) -> ReconcileFigures:
     """Store the population, sweep until nothing is watched, and count."""
+    from _moto_partitions import moto_events_table
     from reconcile.discovery import ARRIVAL_GRACE
 
     defaults = defaults or SweepDefaults.from_template()
@@ -474,7 +452,7 @@ def measure(
             ledger.add(quiet.sent)
     vendor = SimulatedStatusApi(ledger, clock)
     table = TableCalls()
-    with _moto_table() as session:
+    with moto_events_table(TABLE) as session:
         bookkeeping = session.client("dynamodb")
         setup = EventStore(bookkeeping, TABLE)
         for quiet in population:

@@ -151,34 +151,14 @@ class TableCalls:
 
 @contextmanager
 def moto_client() -> Iterator[Any]:
-    """A client on an events table as the template declares it, in moto, from a session of
-    its own (a stub installed on boto3's default session does not apply).
-
-    Without its stream: nothing here reads it, and moto would copy every stream record
-    at every transaction. Queries look at the one partition they name (``_moto_partitions``:
-    the same answers, without moto sorting the whole table for each).
-    """
-    import boto3
-    from moto import mock_aws
-
-    from _moto_partitions import queries_read_one_partition
+    """A client on the events table in moto, without its stream: nothing here reads it."""
+    from _moto_partitions import moto_events_table
     from local_stack import moto_transactions
-    from local_stack.template import table_definition
 
     # moto copies the table once per transaction, not once per item (see the module).
     moto_transactions.install()
-    definition = {
-        name: value for name, value in table_definition().items() if name != "StreamSpecification"
-    }
-    with mock_aws(), queries_read_one_partition():
-        session = boto3.session.Session(
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",  # noqa: S106 - moto's placeholder
-            region_name="us-east-1",
-        )
-        client = session.client("dynamodb")
-        client.create_table(TableName=TABLE, **definition)
-        yield client
+    with moto_events_table(TABLE, with_stream=False) as session:
+        yield session.client("dynamodb")
 
 
 # ---- 2. the table path against the pure path ---------------------------------------------------

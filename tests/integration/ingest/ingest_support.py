@@ -8,8 +8,11 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from tests.fakes.lambda_context import FakeLambdaContext as LambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
 CALLBACK_EVENTS = sorted((EVENTS_DIR / "http" / "callbacks").glob("*.json"))
@@ -59,18 +62,14 @@ def basic_authorization(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "ingest-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ingest-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
-    log_group_name: str = "/aws/lambda/ingest-test"
-    log_stream_name: str = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 8000
+FakeLambdaContext = partial(
+    LambdaContext,
+    function_name="ingest-test",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ingest-test",
+    aws_request_id="00000000-0000-0000-0000-000000000001",
+    log_group_name="/aws/lambda/ingest-test",
+    remaining_millis=8000,
+)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.fakes.lambda_context import FakeLambdaContext
 
 from receipts.secret_values import split_secret_value
 from receipts.storage import EventStore, SearchPage, StoredEvent
@@ -25,17 +28,14 @@ API_KEY = "lookup-key-1"
 MOTO_TABLE_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class LambdaContextStub:
-    function_name: str = "LookupFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:LookupFunction"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-    # The function's 25 s timeout, as at the start of an invocation.
-    remaining_millis: int = 25_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
+# The function's 25 s timeout, as at the start of an invocation.
+LambdaContextStub = partial(
+    FakeLambdaContext,
+    function_name="LookupFunction",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:LookupFunction",
+    aws_request_id="c6af9ac6-7b61-11e6-9a41-93e812345678",
+    remaining_millis=25_000,
+)
 
 
 def _http_event(sample: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from tests.fakes.event_summaries import SENT, callback_summary
 from tests.integration.lookup.conftest import LookupProcess
 from tests.integration.lookup.lookup_harness import (
     body_of,
@@ -36,36 +37,13 @@ from receipts.aggregates.tally import (
 )
 from receipts.channels import Channel
 from receipts.codes import resolve_code
-from receipts.lifecycle import DeliveryStatus, EventOrigin
+from receipts.lifecycle import DeliveryStatus
 from receipts.storage import StoreUnavailableError
 from receipts.storage.aggregates import AggregateStore
 from receipts.storage.event_store import EventSummary
 
-SENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 20, tzinfo=UTC)
 CAMPAIGN_ID = "black-friday"
-
-
-def _event(
-    status: DeliveryStatus,
-    *,
-    channel: Channel = Channel.SMS,
-    after_seconds: float = 0,
-    code: int | None = None,
-    campaign: str = CAMPAIGN_ID,
-    sent: datetime = SENT,
-) -> EventSummary:
-    when = sent + timedelta(seconds=after_seconds)
-    return EventSummary(
-        status=status,
-        origin=EventOrigin.CALLBACK,
-        occurred_at=when,
-        received_at=when,
-        code=code,
-        channel=channel,
-        destination="919999000000",
-        correlationid=campaign,
-    )
 
 
 def _fold(store: AggregateStore, events: dict[str, list[EventSummary]]) -> None:
@@ -176,16 +154,16 @@ def test_a_campaign_report_of_folded_events_per_channel(
         aggregate_store,
         {
             "sms-1": [
-                _event(DeliveryStatus.SUBMITTED),
-                _event(DeliveryStatus.DELIVERED, after_seconds=4),
+                callback_summary(DeliveryStatus.SUBMITTED),
+                callback_summary(DeliveryStatus.DELIVERED, after_seconds=4),
             ],
-            "sms-2": [_event(DeliveryStatus.UNDELIVERED, after_seconds=2, code=7202)],
-            "sms-3": [_event(DeliveryStatus.SUBMITTED)],
+            "sms-2": [callback_summary(DeliveryStatus.UNDELIVERED, after_seconds=2, code=7202)],
+            "sms-3": [callback_summary(DeliveryStatus.SUBMITTED)],
             "email-1": [
-                _event(DeliveryStatus.DELIVERED, channel=Channel.EMAIL, after_seconds=30),
-                _event(DeliveryStatus.READ, channel=Channel.EMAIL, after_seconds=600),
+                callback_summary(DeliveryStatus.DELIVERED, channel=Channel.EMAIL, after_seconds=30),
+                callback_summary(DeliveryStatus.READ, channel=Channel.EMAIL, after_seconds=600),
             ],
-            "other": [_event(DeliveryStatus.DELIVERED, campaign="welcome")],
+            "other": [callback_summary(DeliveryStatus.DELIVERED, campaign="welcome")],
         },
     )
 
@@ -236,7 +214,7 @@ def test_a_campaign_whose_counters_are_all_zero_is_404(
 def test_a_campaign_report_needs_an_api_key(
     lookup: LookupProcess, aggregate_store: AggregateStore, api_key: str | None
 ) -> None:
-    _fold(aggregate_store, {"t": [_event(DeliveryStatus.DELIVERED)]})
+    _fold(aggregate_store, {"t": [callback_summary(DeliveryStatus.DELIVERED)]})
 
     response = lookup.invoke(campaign_report_event(CAMPAIGN_ID, api_key=api_key))
 
@@ -267,7 +245,7 @@ def test_a_correlation_id_of_256_is_looked_up(
     lookup: LookupProcess, aggregate_store: AggregateStore
 ) -> None:
     long_id = "c" * 256
-    _fold(aggregate_store, {"t": [_event(DeliveryStatus.DELIVERED, campaign=long_id)]})
+    _fold(aggregate_store, {"t": [callback_summary(DeliveryStatus.DELIVERED, campaign=long_id)]})
 
     assert _answer(lookup.invoke(campaign_report_event(long_id)))["transactions"] == 1
 
@@ -285,9 +263,9 @@ def test_a_correlation_id_with_characters_a_url_carries_encoded_is_looked_up(
     _fold(
         aggregate_store,
         {
-            "t": [_event(DeliveryStatus.DELIVERED, campaign=correlationid)],
-            "u": [_event(DeliveryStatus.DELIVERED, campaign=encoded)],
-            "v": [_event(DeliveryStatus.DELIVERED, campaign=encoded)],
+            "t": [callback_summary(DeliveryStatus.DELIVERED, campaign=correlationid)],
+            "u": [callback_summary(DeliveryStatus.DELIVERED, campaign=encoded)],
+            "v": [callback_summary(DeliveryStatus.DELIVERED, campaign=encoded)],
         },
     )
 
@@ -299,7 +277,7 @@ def test_a_correlation_id_with_characters_a_url_carries_encoded_is_looked_up(
 def test_a_served_report_is_counted(
     lookup: LookupProcess, aggregate_store: AggregateStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fold(aggregate_store, {"t": [_event(DeliveryStatus.DELIVERED)]})
+    _fold(aggregate_store, {"t": [callback_summary(DeliveryStatus.DELIVERED)]})
     capsys.readouterr()
 
     lookup.invoke(campaign_report_event(CAMPAIGN_ID))
@@ -342,18 +320,20 @@ def _traffic(store: AggregateStore) -> None:
         store,
         {
             "d1-sms": [
-                _event(DeliveryStatus.SUBMITTED),
-                _event(DeliveryStatus.DELIVERED, after_seconds=3),
+                callback_summary(DeliveryStatus.SUBMITTED),
+                callback_summary(DeliveryStatus.DELIVERED, after_seconds=3),
             ],
-            "d1-email": [_event(DeliveryStatus.BOUNCED, channel=Channel.EMAIL, code=7510)],
-            "d2-sms": [_event(DeliveryStatus.READ, sent=SENT + timedelta(days=1))],
+            "d1-email": [
+                callback_summary(DeliveryStatus.BOUNCED, channel=Channel.EMAIL, code=7510)
+            ],
+            "d2-sms": [callback_summary(DeliveryStatus.READ, sent=SENT + timedelta(days=1))],
             # The last day of the month and the first of the next: two months' partitions.
             "d31-push": [
-                _event(
+                callback_summary(
                     DeliveryStatus.DELIVERED, channel=Channel.PUSH, sent=SENT + timedelta(days=30)
                 )
             ],
-            "j1-sms": [_event(DeliveryStatus.DELIVERED, sent=SENT + timedelta(days=31))],
+            "j1-sms": [callback_summary(DeliveryStatus.DELIVERED, sent=SENT + timedelta(days=31))],
         },
     )
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from tests.dashboard_metrics import NAMESPACE, missing, of_service
+from tests.fakes.lambda_context import FakeLambdaContext
 from tests.integration.reconcile.reconcile_harness import (
     AFTER,
     T0,
@@ -22,15 +24,12 @@ from reconcile.run_request import InvalidRunRequestError
 from reconcile.settings import get_discovery_settings, get_settings
 from reconcile.telemetry import metrics
 
-
-class Context:
-    function_name = "reconcile"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reconcile"
-    aws_request_id = "request-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+Context = partial(
+    FakeLambdaContext,
+    function_name="reconcile",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:reconcile",
+    remaining_millis=300_000,
+)
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_scheduled_events_run_discovery_by_part_then_the_asks_and_report_them(
     parts = [
         discovery_handler.lambda_handler(
             {"part": part, "parts": 2},
-            Context(),  # type: ignore[arg-type]
+            Context(),
             sweep=harness.discovery(at),
         )
         for part in range(2)
@@ -76,7 +75,7 @@ def test_scheduled_events_run_discovery_by_part_then_the_asks_and_report_them(
     found = [metric for metric in _metrics(capsys) if metric["TransactionsWatched"] == [1.0]]
     assert len(found) == 1 and "VendorCalls" not in found[0]
 
-    answer = handler.lambda_handler(scheduled, Context(), sweep=harness.asking(at))  # type: ignore[arg-type]
+    answer = handler.lambda_handler(scheduled, Context(), sweep=harness.asking(at))
 
     assert answer["reconciled"] == 1 and answer["failures_found"] == 1
     emitted = _metrics(capsys)
@@ -90,7 +89,7 @@ def test_a_manual_run_with_a_bad_instant_is_refused_before_any_work(
     harness: Harness, environment: None
 ) -> None:
     with pytest.raises(InvalidRunRequestError):
-        handler.lambda_handler({"detail": {"at": "soon"}}, Context(), sweep=harness.asking(T0))  # type: ignore[arg-type]
+        handler.lambda_handler({"detail": {"at": "soon"}}, Context(), sweep=harness.asking(T0))
     assert harness.watches.acquire_lease("someone", now=T0, until=T0 + AFTER) is not None
 
 
@@ -110,7 +109,7 @@ def test_a_discovery_run_that_names_no_part_it_can_be_is_refused_before_any_work
     harness: Harness, environment: None, event: dict[str, Any]
 ) -> None:
     with pytest.raises(InvalidRunRequestError):
-        discovery_handler.lambda_handler(event, Context(), sweep=harness.discovery(T0))  # type: ignore[arg-type]
+        discovery_handler.lambda_handler(event, Context(), sweep=harness.discovery(T0))
     assert harness.watches.get("tx-none") is None
 
 
@@ -130,7 +129,7 @@ def test_the_runs_emit_every_reconcile_metric_the_dashboard_shows(
     discovery_handler.lambda_handler(
         {"part": 0, "parts": 1}, Context(), sweep=harness.discovery(at)
     )  # type: ignore[arg-type]
-    handler.lambda_handler({}, Context(), sweep=harness.asking(at))  # type: ignore[arg-type]
+    handler.lambda_handler({}, Context(), sweep=harness.asking(at))
 
     wanted = of_service("reconcile")
     assert wanted

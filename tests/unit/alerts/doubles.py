@@ -7,8 +7,11 @@ import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from tests.fakes.lambda_context import FakeLambdaContext as LambdaContext
 
 from alerts.errors import TargetError, TargetRefusedError
 from alerts.model import DigestMarker, Notice
@@ -162,16 +165,12 @@ def sqs_event(*bodies: str, first_id: int = 1) -> dict[str, Any]:
     }
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "alerts"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:alerts"
-    aws_request_id: str = "request-1"
-    remaining_millis: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_millis
+FakeLambdaContext = partial(
+    LambdaContext,
+    function_name="alerts",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:alerts",
+    remaining_millis=30_000,
+)
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:

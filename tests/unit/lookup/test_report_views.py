@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
+from tests.fakes.event_summaries import SENT, callback_summary
 
 from lookup.errors import (
     CampaignNotFoundError,
@@ -37,11 +38,8 @@ from receipts.aggregates.tally import (
 from receipts.channels import Channel
 from receipts.codes import Classification, resolve_code
 from receipts.deadline import Deadline
-from receipts.lifecycle import DeliveryStatus, EventOrigin
+from receipts.lifecycle import DeliveryStatus
 from receipts.storage import StoreUnavailableError
-from receipts.storage.event_store import EventSummary
-
-SENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def _black_friday_sms() -> Counters:
@@ -62,28 +60,6 @@ def _black_friday_sms() -> Counters:
         f"{DELIVERED_PREFIX}{histogram.OVERFLOW_BUCKET}": 1,
         f"{READ_PREFIX}{histogram.bucket_of(300)}": 200,
     }
-
-
-def _event(
-    status: DeliveryStatus,
-    *,
-    after_seconds: float = 0,
-    channel: Channel = Channel.SMS,
-    code: int | None = None,
-    campaign: str = "black-friday",
-    sent: datetime = SENT,
-) -> EventSummary:
-    when = sent + timedelta(seconds=after_seconds)
-    return EventSummary(
-        status=status,
-        origin=EventOrigin.CALLBACK,
-        occurred_at=when,
-        received_at=when,
-        code=code,
-        channel=channel,
-        destination="919999000000",
-        correlationid=campaign,
-    )
 
 
 def _campaign_counters(
@@ -183,13 +159,13 @@ def test_at_most_ten_failures_most_frequent_first() -> None:
 def test_a_campaign_report_adds_its_channels_up_and_shows_each() -> None:
     events = {
         "sms-1": [
-            _event(DeliveryStatus.SUBMITTED),
-            _event(DeliveryStatus.DELIVERED, after_seconds=4),
+            callback_summary(DeliveryStatus.SUBMITTED),
+            callback_summary(DeliveryStatus.DELIVERED, after_seconds=4),
         ],
-        "sms-2": [_event(DeliveryStatus.UNDELIVERED, after_seconds=2, code=7202)],
+        "sms-2": [callback_summary(DeliveryStatus.UNDELIVERED, after_seconds=2, code=7202)],
         "email-1": [
-            _event(DeliveryStatus.DELIVERED, after_seconds=30, channel=Channel.EMAIL),
-            _event(DeliveryStatus.READ, after_seconds=600, channel=Channel.EMAIL),
+            callback_summary(DeliveryStatus.DELIVERED, after_seconds=30, channel=Channel.EMAIL),
+            callback_summary(DeliveryStatus.READ, after_seconds=600, channel=Channel.EMAIL),
         ],
     }
 
@@ -251,8 +227,8 @@ def test_a_daily_report_lists_days_then_channels_with_traffic_only() -> None:
 
 def test_a_daily_report_from_recounted_events() -> None:
     events = {
-        "a": [_event(DeliveryStatus.DELIVERED, after_seconds=5)],
-        "b": [_event(DeliveryStatus.FAILED, code=7202, sent=SENT + timedelta(days=1))],
+        "a": [callback_summary(DeliveryStatus.DELIVERED, after_seconds=5)],
+        "b": [callback_summary(DeliveryStatus.FAILED, code=7202, sent=SENT + timedelta(days=1))],
     }
     by_day = {
         (key.name, key.channel): part for key, part in recount(events).items() if key.kind == DAY
