@@ -57,6 +57,10 @@ from receipts.aggregates.tally import AggregateKey, Counters  # noqa: E402
 from receipts.storage import keys  # noqa: E402
 from receipts.storage.aggregates import AggregateStore  # noqa: E402
 from receipts.storage.event_store import EventSummary  # noqa: E402
+from receipts.storage.suppressions import (  # noqa: E402
+    MOST_WRITES_AT_ONCE,
+    SuppressionStore,
+)
 from report_campaign import (  # noqa: E402
     CampaignCounters,
     CampaignSpec,
@@ -66,6 +70,8 @@ from report_campaign import (  # noqa: E402
     recount_messages,
     stored_counter_items,
 )
+from stream_consumer.records import StreamEvent  # noqa: E402
+from stream_consumer.suppression_step import offer_verdicts  # noqa: E402
 from stream_source import StreamSource  # noqa: E402
 
 TABLE = "events-bench"
@@ -123,6 +129,8 @@ class TableCalls:
     query_bytes: int = 0
     query_units: float = 0.0
     queries: int = 0
+    register_put_sizes: list[int] = field(default_factory=list)  # suppression registers
+    list_entries: int = 0  # registers put with an entry in the suppression list's index
 
     def before_call(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
         if model.name == "TransactWriteItems":
@@ -132,6 +140,11 @@ class TableCalls:
                     self.tally_put_sizes.append(item_size(write["Put"]["Item"]))
                 elif "Update" in write:
                     self.counter_updates += 1
+        elif model.name == "PutItem":
+            item = params["Item"]
+            if item[keys.PARTITION_KEY]["S"].startswith(keys.SUPPRESSION_PREFIX):
+                self.register_put_sizes.append(item_size(item))
+                self.list_entries += "open_key" in item
         elif model.name == "BatchGetItem":
             self.tally_reads += sum(len(asked["Keys"]) for asked in params["RequestItems"].values())
 
@@ -185,8 +198,10 @@ def check_table_path(messages: Messages, batch_size: int) -> TablePathCheck:
     with moto_client() as client:
         calls = TableCalls().watch(client)
         store = AggregateStore(client, TABLE)
+        registers = SuppressionStore(client, TABLE)
         for batch in batches:
             apply_events(store, batch, NOW)
+            offer_verdicts(registers, stream_events(batch), NOW)
         stored = stored_counters(client, TABLE)
     differences = {
         key: (pure.get(key, {}), stored.get(key, {}))
@@ -331,13 +346,28 @@ def consumer_cpu_seconds_per_event(batches: Sequence[Batch]) -> float:
         region_name="us-east-1",
     )
     session.events.register("before-send", AwsStub().before_send)
-    store = AggregateStore(session.client("dynamodb"), TABLE)
-    apply_events(store, batches[0], NOW)  # warm: the client's models and the code paths
+    client = session.client("dynamodb")
+    store, registers = AggregateStore(client, TABLE), SuppressionStore(client, TABLE)
+    records = [stream_events(batch) for batch in batches]
+    # Warm: the client's models and the code paths.
+    apply_events(store, batches[0], NOW)
+    offer_verdicts(registers, records[0], NOW)
     events = sum(len(found) for batch in batches for found in batch.values())
     started = time.process_time()
-    for batch in batches:
+    for batch, its_records in zip(batches, records, strict=True):
         apply_events(store, batch, NOW)
+        offer_verdicts(registers, its_records, NOW)
     return (time.process_time() - started) / max(1, events)
+
+
+def stream_events(batch: Batch) -> list[StreamEvent]:
+    """A batch's events as the consumer reads its records (a sequence number each)."""
+    return [
+        StreamEvent(transid, event, str(number))
+        for number, (transid, event) in enumerate(
+            (transid, event) for transid, events in batch.items() for event in events
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -347,6 +377,9 @@ class ConsumerCost:
     tally_write_units: float
     counter_write_units: float
     tally_read_units: float
+    # The suppression step: register puts, and their entries in the list's index.
+    suppression_write_units: float
+    register_puts_per_batch: float
     transactions_per_batch: float  # distinct transactions a full batch reads
     writes_per_batch: float
     cpu_seconds_per_event: float
@@ -355,15 +388,18 @@ class ConsumerCost:
 
     @property
     def write_units(self) -> float:
-        return self.tally_write_units + self.counter_write_units
+        return self.tally_write_units + self.counter_write_units + self.suppression_write_units
 
     def billed_ms_per_invocation(self, round_trip_ms: float) -> float:
         """A full batch: its CPU at the function's share of a vCPU, and its round trips
         (a batch get per 100 tallies, then each write's transaction), one after another."""
         vcpu = min(1.0, self.source.memory_mb / LAMBDA_MB_PER_VCPU)
         cpu_ms = self.cpu_seconds_per_event * self.source.batch_size * 1000 / vcpu
-        trips = math.ceil(self.transactions_per_batch / 100) + (
-            self.writes_per_batch * TRANSACTION_ROUND_TRIPS
+        trips = (
+            math.ceil(self.transactions_per_batch / 100)
+            + self.writes_per_batch * TRANSACTION_ROUND_TRIPS
+            # The registers' puts, MOST_WRITES_AT_ONCE side by side.
+            + math.ceil(self.register_puts_per_batch / MOST_WRITES_AT_ONCE)
         )
         return math.ceil(cpu_ms + trips * round_trip_ms)
 
@@ -381,6 +417,11 @@ def consumer_cost(
         tally_write_units=sum(2 * write_units(size) for size in calls.tally_put_sizes) / events,
         counter_write_units=calls.counter_updates * 2 * write_units(largest) / events,
         tally_read_units=calls.tally_reads * read_units(0, consistent=True) / events,
+        suppression_write_units=(
+            sum(write_units(size) for size in calls.register_put_sizes) + calls.list_entries
+        )
+        / events,
+        register_puts_per_batch=len(calls.register_put_sizes) / check.batches * per_batch,
         transactions_per_batch=calls.tally_reads / check.batches * per_batch,
         writes_per_batch=calls.transactions / check.batches * per_batch,
         cpu_seconds_per_event=cpu_seconds_per_event,
@@ -512,7 +553,8 @@ def table_rows(figures: ReportFigures) -> list[tuple[str, str, str, str]]:
         (
             "Reports: stream consumer's table units per stored event (transactional writes 2x)",
             f"{cost.write_units:.2f} WCU ({cost.tally_write_units:.2f} tally + "
-            f"{cost.counter_write_units:.2f} counters) + {cost.tally_read_units:.2f} RCU "
+            f"{cost.counter_write_units:.2f} counters + {cost.suppression_write_units:.2f} "
+            f"suppressions) + {cost.tally_read_units:.2f} RCU "
             f"(consistent tally reads)",
             "one tally put in a transaction: 2 WCU",
             f"{cost.write_units / 2:.2f}x",
@@ -552,8 +594,10 @@ def notes(figures: ReportFigures) -> str:
         f"(~{p95_ms(figures.client_side) * LAMBDA_MB_PER_VCPU / 512 + figures.round_trip_ms:,.0f}"
         f" ms p95). Consumer: {cost.transactions_per_batch:,.0f} tallies read "
         f"and {cost.writes_per_batch:,.0f} transactions per full batch, "
-        f"{cost.cpu_seconds_per_event * 1e6:,.0f} µs CPU an event (`apply_events` on a "
-        f"stubbed client) at {min(1.0, cost.source.memory_mb / LAMBDA_MB_PER_VCPU):.2f} vCPU "
+        f"{cost.register_puts_per_batch:,.0f} suppression registers put, "
+        f"{cost.cpu_seconds_per_event * 1e6:,.0f} µs CPU an event (`apply_events` and the "
+        f"suppression step on a stubbed client) at "
+        f"{min(1.0, cost.source.memory_mb / LAMBDA_MB_PER_VCPU):.2f} vCPU "
         f"({cost.source.memory_mb} MB) + {TRANSACTION_ROUND_TRIPS} round trips a transaction: "
         f"{cost.billed_ms_per_invocation(figures.round_trip_ms):,.0f} ms billed a batch; "
         f"reading the stream is free for Lambda. {figures.elapsed_seconds:.0f} s in all."

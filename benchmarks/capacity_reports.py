@@ -41,6 +41,8 @@ from receipts.aggregates.apply import ATTEMPTS, MOST_TALLIES_PER_WRITE
 from receipts.aggregates.tally import CAMPAIGN, fold
 from receipts.storage import keys
 from receipts.storage.aggregates import tally_item
+from receipts.storage.suppressions import SuppressionStore
+from receipts.suppressions.verdicts import Verdict
 from report_campaign import CHANNEL_MIX, CampaignSpec, campaign_messages, fold_campaign
 from report_campaign import stored_counter_items as built_counter_items
 from stream_source import READERS_PER_SHARD_LIMIT, StreamSource
@@ -58,6 +60,31 @@ class ReportItemSizes:
     campaign_counters: dict[str, int]  # channel -> bytes of one shard's item
     day_counters: dict[str, int]
     tally: int
+    suppression: int = 0  # a register, suppressed (the larger form)
+    suppression_list_entry: int = 0  # its entry in the open index (keys only)
+
+
+def suppression_sizes() -> tuple[int, int]:
+    """A suppressed register of a long email address, and its open-index entry."""
+    from receipts.channels import Channel
+    from receipts.codes.suppression import SuppressionReason
+    from receipts.lifecycle import DeliveryStatus
+
+    verdict = Verdict(
+        channel=Channel.EMAIL,
+        destination="firstname.lastname+campaign-2026@example-mail-provider.com",
+        suppressed=True,
+        reason=SuppressionReason.PERMANENT_BOUNCE,
+        status=DeliveryStatus.BOUNCED,
+        code=7520,
+        transid="262895e4-2217-4eef-92ca-79fd0250c4a3",
+        at=INSTANT,
+        decided_by="event",
+    )
+    item = SuppressionStore(None, "events").item(verdict, INSTANT)
+    entry_names = (keys.PARTITION_KEY, keys.SORT_KEY, "open_key", keys.INDEX_SORT_ATTRIBUTE)
+    entry = {name: item[name] for name in entry_names}
+    return item_size(item), item_size(entry)
 
 
 def item_sizes(messages: int = CAMPAIGN_MESSAGES) -> ReportItemSizes:
@@ -75,7 +102,8 @@ def item_sizes(messages: int = CAMPAIGN_MESSAGES) -> ReportItemSizes:
         for found in tallies
         if found is not None
     )
-    return ReportItemSizes(campaign, day, tally)
+    suppression, entry = suppression_sizes()
+    return ReportItemSizes(campaign, day, tally, suppression, entry)
 
 
 # ---- the model -----------------------------------------------------------------------------
@@ -117,6 +145,8 @@ class ReportsCapacity:
     table_units_per_second: float  # the model's table writes: the stream's partitions
     shards: int = keys.AGGREGATE_SHARDS
     hold_seconds: float = TRANSACTION_HOLD_SECONDS
+    # The busiest destination's events a second (the model's hottest destination key).
+    busiest_destination_events: float = 0.0
 
     @property
     def stream_shards(self) -> int:
@@ -184,6 +214,22 @@ class ReportsCapacity:
         return tallies + counters
 
     @property
+    def suppression_units_per_second(self) -> float:
+        """Every event a register put: the suppression step's writes in all."""
+        return self.events_per_second * write_units(self.sizes.suppression)
+
+    @property
+    def register_units_per_key(self) -> float:
+        return self.busiest_destination_events * write_units(self.sizes.suppression)
+
+    def list_key_units(self) -> tuple[float, float]:
+        """(mean, busiest in 99.9% of seconds) units on one shard's list key, when every
+        event suppresses a new destination of one channel."""
+        per_shard = self.events_per_second / keys.WRITE_SHARDS
+        units = write_units(self.sizes.suppression_list_entry)
+        return per_shard * units, busiest_of(per_shard, keys.WRITE_SHARDS) * units
+
+    @property
     def tally_read_units_per_second(self) -> float:
         return self.events_per_second * 1.0  # consistent, under 4 KB
 
@@ -207,11 +253,14 @@ def reports_capacity(result: Any, template: Mapping[str, Any]) -> ReportsCapacit
     from capacity import BASE_TABLE
 
     seconds = max(1, result.traffic.seconds)
+    # A destination index entry is one unit: its peak units are its events in that second.
+    _, destination_events = result.writes[keys.DESTINATION_INDEX].hottest()
     return ReportsCapacity(
         source=StreamSource.from_template(template),
         sizes=item_sizes(),
         events_per_second=result.callbacks / seconds,
         table_units_per_second=result.writes[BASE_TABLE].mean_total,
+        busiest_destination_events=destination_events,
     )
 
 
@@ -263,6 +312,16 @@ def report_lines(model: ReportsCapacity, write_limit: float) -> tuple[list[str],
         f"{conflicts * model.writes_per_second:,.0f}/s | re-read and retried, up to {ATTEMPTS} "
         f"attempts; all {ATTEMPTS} lost (the stream then delivers the batch again): "
         f"{conflicts**ATTEMPTS:.1e} | |",
+        f"| Writes, one destination's suppression register (`SUPPRESSION#{{channel}}#"
+        f"{{destination}}`, the busiest destination) | {model.register_units_per_key:,.0f} "
+        f"WCU/s | {write_limit:,.0f} WCU/s | "
+        f"{_percent(model.register_units_per_key / write_limit)} |",
+        f"| Writes, one shard's suppression list key (`SUPPRESSED.{{shard}}#{{channel}}`, "
+        f"every event a new suppression; mean, busiest of {keys.WRITE_SHARDS}) | "
+        f"{model.list_key_units()[0]:,.0f} / {model.list_key_units()[1]:,.0f} WCU/s | "
+        f"{write_limit:,.0f} WCU/s | {_percent(model.list_key_units()[1] / write_limit)} |",
+        f"| Writes, the suppression step in all (a register put per decisive event) | "
+        f"{model.suppression_units_per_second:,.0f} WCU/s | no table limit (on demand) | |",
         f"| Table stream readers per shard | {readers} ({', '.join(source.readers)}) | "
         f"{READERS_PER_SHARD_LIMIT} (DynamoDB Streams) | {_percent(readers / 2)} |",
     ]
@@ -296,6 +355,11 @@ def report_lines(model: ReportsCapacity, write_limit: float) -> tuple[list[str],
         f"and retried (a shard picked per counter item, {model.counter_items_per_write:.1f} "
         f"items a write, would share one with chance {model.shard_per_item_chance:.2f}: "
         f"{_percent(alternative)} of writes).",
+        f"Suppressions: a register is {sizes.suppression} bytes, its list entry "
+        f"{sizes.suppression_list_entry} bytes; every event is taken as decisive (a register "
+        "put each, at most one per destination and batch); the busiest register is the model's "
+        f"busiest destination ({model.busiest_destination_events:,.0f} events in its busiest "
+        "second).",
         f"Stream readers: DynamoDB Streams serves at most {READERS_PER_SHARD_LIMIT} readers a "
         f"shard; the template has {readers}: any further job on the stream must join the "
         "stream consumer as a step over the same batch.",

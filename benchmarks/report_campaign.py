@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from receipts.aggregates.apply import MOST_TALLIES_PER_WRITE
@@ -127,6 +128,7 @@ def _event(
     *,
     code: int | None = None,
     origin: EventOrigin = EventOrigin.CALLBACK,
+    destination: str = "",
 ) -> EventSummary:
     return EventSummary(
         status=status,
@@ -135,9 +137,20 @@ def _event(
         received_at=at + ARRIVAL_DELAY,
         code=code,
         channel=channel,
-        destination="",
+        destination=destination,
         correlationid=correlationid,
     )
+
+
+# Each message its own destination, as a campaign sends (the suppression list's worst case:
+# no two messages share a register).
+_DESTINATIONS = {
+    Channel.SMS: "91999{number:08d}",
+    Channel.EMAIL: "recipient{number:08d}@example.com",
+    Channel.PUSH: "device-token-{number:08d}",
+    Channel.RTM: "customer-{number:08d}",
+    Channel.FACEBOOK: "psid-{number:08d}",
+}
 
 
 def campaign_messages(spec: CampaignSpec) -> Iterator[tuple[str, list[EventSummary]]]:
@@ -152,19 +165,20 @@ def campaign_messages(spec: CampaignSpec) -> Iterator[tuple[str, list[EventSumma
         mix = rng.choices(mixes, weights)[0]
         channel = mix.channel
         sent = spec.start + timedelta(seconds=number * spacing)
-        events = [_event(DeliveryStatus.SUBMITTED, sent + SUBMIT_DELAY, channel, campaign)]
+        event = partial(_event, destination=_DESTINATIONS[channel].format(number=number))
+        events = [event(DeliveryStatus.SUBMITTED, sent + SUBMIT_DELAY, channel, campaign)]
         settled = sent + timedelta(
             seconds=rng.lognormvariate(_mu(DELIVERY_MEDIAN_SECONDS), DELIVERY_SIGMA)
         )
         fate = rng.random()
         if fate < FAILED_SHARE:
             status, code = rng.choice(FAILURES[channel])
-            events.append(_event(status, settled, channel, campaign, code=code))
+            events.append(event(status, settled, channel, campaign, code=code))
         elif fate < FAILED_SHARE + OPEN_SHARE:
             pass
         elif fate < FAILED_SHARE + OPEN_SHARE + RECONCILED_SHARE:
             events.append(
-                _event(
+                event(
                     DeliveryStatus.DELIVERED,
                     settled,
                     channel,
@@ -174,7 +188,7 @@ def campaign_messages(spec: CampaignSpec) -> Iterator[tuple[str, list[EventSumma
             )
         elif fate < FAILED_SHARE + OPEN_SHARE + RECONCILED_SHARE + HORIZON_SHARE:
             events.append(
-                _event(
+                event(
                     DeliveryStatus.UNKNOWN,
                     sent + HORIZON_AFTER,
                     channel,
@@ -183,12 +197,12 @@ def campaign_messages(spec: CampaignSpec) -> Iterator[tuple[str, list[EventSumma
                 )
             )
         else:
-            events.append(_event(DeliveryStatus.DELIVERED, settled, channel, campaign))
+            events.append(event(DeliveryStatus.DELIVERED, settled, channel, campaign))
             if rng.random() < mix.read_share:
                 read = settled + timedelta(
                     seconds=rng.lognormvariate(_mu(READ_MEDIAN_SECONDS), READ_SIGMA)
                 )
-                events.append(_event(DeliveryStatus.READ, read, channel, campaign))
+                events.append(event(DeliveryStatus.READ, read, channel, campaign))
         yield f"{campaign}-{number:08d}", events
 
 

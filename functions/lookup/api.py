@@ -1,8 +1,9 @@
 """The HTTP routes, on Powertools' HTTP API resolver with request validation and OpenAPI.
 
 Routes live on module-level routers (registering them is cheap): the transactions' here,
-the reports' in ``report_routes``; the resolver itself is built on first use. What runs
-before a route (the API key, the path's shape) is in ``route_guards``.
+the reports' in ``report_routes``, the suppression list's in ``suppression_routes``; the
+resolver itself is built on first use. What runs before a route (the API key, the path's
+shape) is in ``route_guards``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from lookup.schemas import (
 )
 from lookup.segment_resolver import SegmentResolver
 from lookup.service import StatusAnswer
+from lookup.suppression_routes import suppression_router
 from lookup.telemetry import ensure_metrics_namespace, logger, metrics
 from lookup.wiring import LookupDependencies
 from receipts.storage import StoreUnavailableError
@@ -352,6 +354,7 @@ def build_resolver() -> APIGatewayHttpResolver:
     resolver = SegmentResolver(enable_validation=True, response_validation_error_http_code=500)
     resolver.include_router(router)
     resolver.include_router(report_router)
+    resolver.include_router(suppression_router)
     register_error_handlers(
         resolver,
         authenticate=authenticate,

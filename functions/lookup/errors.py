@@ -76,6 +76,10 @@ class CampaignNotFoundError(LookupRequestError):
     """No transaction carrying this correlation id is counted in the reports."""
 
 
+class SuppressionNotFoundError(LookupRequestError):
+    """An operator's lift of a destination that is not suppressed."""
+
+
 class InvalidReportRangeError(LookupRequestError):
     """Report dates that make no range, or one longer than a report covers."""
 
@@ -191,6 +195,8 @@ def describe(error: Exception) -> Problem | None:
         return Problem(404, "not_found", str(error))
     if isinstance(error, CampaignNotFoundError):
         return Problem(404, "campaign_not_found", str(error))
+    if isinstance(error, SuppressionNotFoundError):
+        return Problem(404, "not_suppressed", str(error))
     if isinstance(error, StoreUnavailableError):
         return Problem(503, "storage_unavailable", "Stored callbacks cannot be read right now.")
     if isinstance(error, VendorRejectedError):

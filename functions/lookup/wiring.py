@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from lookup.registration import TransactionRegistrar, WatchRegistry
     from lookup.reports import CounterReader, ReportService
+    from lookup.suppressions import SuppressionRegisters, SuppressionService
 else:
     DynamoDBClient = Any
 
@@ -44,6 +45,8 @@ class LookupDependencies:
     registrar: TransactionRegistrar | None = None
     # GET /v1/reports/...'s; None where no counters are read (benchmarks, some tests).
     reports: ReportService | None = None
+    # /v1/suppressions...'s; None where no suppression list is read (benchmarks, some tests).
+    suppressions: SuppressionService | None = None
     # Each request's deadline: the function's remaining time less this margin, at most the
     # ceiling (the ceiling alone when the invocation has no clock).
     deadline_margin_seconds: float = 2.0
@@ -69,6 +72,7 @@ def build_dependencies(
     vendor: VendorStatusClient,
     watches: WatchRegistry | None = None,
     counters: CounterReader | None = None,
+    registers: SuppressionRegisters | None = None,
     load: SecretsLoader = load_secrets,
     clock: Callable[[], datetime] = utc_now,
 ) -> LookupDependencies:
@@ -94,6 +98,9 @@ def build_dependencies(
         if watches is not None
         else None,
         reports=build_reports(settings, counters=counters) if counters is not None else None,
+        suppressions=build_suppressions(settings, registers=registers, clock=clock)
+        if registers is not None
+        else None,
         deadline_margin_seconds=settings.deadline_margin_seconds,
         request_budget_seconds=settings.request_budget_seconds,
     )
@@ -125,6 +132,16 @@ def build_reports(settings: LookupSettings, *, counters: CounterReader) -> Repor
     from lookup.reports import ReportService  # see build_registrar()
 
     return ReportService(counters, table_call_seconds=settings.table_call_seconds)
+
+
+def build_suppressions(
+    settings: LookupSettings, *, registers: SuppressionRegisters, clock: Callable[[], datetime]
+) -> SuppressionService:
+    from lookup.suppressions import SuppressionService  # see build_registrar()
+
+    return SuppressionService(
+        registers, clock=clock, table_call_seconds=settings.table_call_seconds
+    )
 
 
 def table_client(settings: LookupSettings) -> DynamoDBClient:
@@ -181,6 +198,7 @@ def process_memory_cache() -> MemoryCache[Remembered]:
 @cache
 def default_dependencies() -> LookupDependencies:
     from receipts.storage.aggregates import AggregateStore  # see build_registrar()
+    from receipts.storage.suppressions import SuppressionStore
     from receipts.storage.watches import WatchStore
 
     settings = get_settings()
@@ -192,4 +210,7 @@ def default_dependencies() -> LookupDependencies:
         vendor=vendor_client(settings),
         watches=WatchStore(client, settings.events_table_name, retention=settings.retention),
         counters=AggregateStore(client, settings.events_table_name, retention=settings.retention),
+        registers=SuppressionStore(
+            client, settings.events_table_name, retention=settings.retention
+        ),
     )

@@ -11,13 +11,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from receipts.storage import keys
-from receipts.storage.event_store import EventSummary, event_summary_from_item
+from receipts.storage.event_store import (
+    EventSummary,
+    event_summary_from_item,
+    stored_description,
+)
+from receipts.suppressions.verdicts import needs_description
 
 
 class StreamEvent(NamedTuple):
     transid: str
     event: EventSummary
     sequence_number: str
+    # The callback's Description, read only where a verdict depends on it (a bounce's type):
+    # the body is otherwise left compressed.
+    description: str = ""
 
 
 class ReadRecords(NamedTuple):
@@ -26,7 +34,7 @@ class ReadRecords(NamedTuple):
     unreadable: list[str]  # sequence numbers of event inserts whose image could not be read
 
 
-def _event_of(record: Mapping[str, Any]) -> tuple[str, EventSummary] | None:
+def _event_of(record: Mapping[str, Any]) -> tuple[str, EventSummary, str] | None:
     if record.get("eventName") != "INSERT":
         return None
     image = record.get("dynamodb", {}).get("NewImage") or {}
@@ -36,7 +44,13 @@ def _event_of(record: Mapping[str, Any]) -> tuple[str, EventSummary] | None:
         partition.startswith(keys.TRANSACTION_PREFIX) and sort.startswith(keys.EVENT_SORT_PREFIX)
     ):
         return None
-    return partition.removeprefix(keys.TRANSACTION_PREFIX), event_summary_from_item(image)
+    summary = event_summary_from_item(image)
+    # A body that no longer reads gives "": the bounce is then taken at its code's word
+    # (permanent), never a reason to drop the event.
+    description = (
+        stored_description(image) if needs_description(summary.status, summary.code) else ""
+    )
+    return partition.removeprefix(keys.TRANSACTION_PREFIX), summary, description
 
 
 def read_records(records: Iterable[Mapping[str, Any]]) -> ReadRecords:
@@ -55,7 +69,7 @@ def read_records(records: Iterable[Mapping[str, Any]]) -> ReadRecords:
         if found is None:
             skipped += 1
             continue
-        events.append(StreamEvent(found[0], found[1], sequence_number))
+        events.append(StreamEvent(found[0], found[1], sequence_number, found[2]))
     return ReadRecords(events, skipped, unreadable)
 
 

@@ -161,6 +161,16 @@ class StackClient:
             headers=self.lookup_headers(),
         )
 
+    def suppression(self, channel: str, destination: str) -> Answer:
+        """``GET /v1/suppressions/{channel}/{destination}``."""
+        from urllib.parse import quote
+
+        return request(
+            "GET",
+            f"{self.state.api_url}/v1/suppressions/{channel}/{quote(destination, safe='')}",
+            headers=self.lookup_headers(),
+        )
+
     # ---- the console ----------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:

@@ -9,6 +9,9 @@ Then the webhook stays down past the platform's retries for a few more messages:
 callbacks are dropped, their ids are registered for reconciliation, and reconcile passes
 (the console's ``POST /reconcile``) ask the status API for what the callbacks never said.
 
+Last, one email address complains: it goes on the suppression list, and a later message to
+it that is delivered lifts it.
+
 It ends with the web console's address opened on its campaign: one correlation id for
 every channel and phase. (The dropped phase's messages count in the day's report, not the
 campaign's: none of their callbacks was stored, and the status API does not tell a
@@ -25,11 +28,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from local_stack.client import StackClient, wait_until
 from local_stack.state import DEFAULT_STATE_FILE, read_state
-from simulator.campaign import CHANNELS, send_request
+from simulator.campaign import CHANNELS, destination_value, send_request
 from simulator.engine import OUTCOME_HEADER
 
 OUTCOME_BY_STATUS = {
@@ -195,6 +198,67 @@ def _dropped_phase(
     )
 
 
+# The suppression phase's address: beyond the campaign's, so only this phase writes to it.
+SUPPRESSION_INDEX = 9000
+
+
+def _suppression_state(client: StackClient, destination: str) -> dict[str, Any] | None:
+    answer = client.suppression("email", destination)
+    return answer.json() if answer.status == 200 else None
+
+
+def _send_and_wait(
+    client: StackClient, campaign: str, outcome: str, *, suppressed: bool, timeout: float
+) -> tuple[str, dict[str, Any] | None]:
+    """Send one email to the phase's address, forced to ``outcome``; its transaction, and
+    the address's place on the list once that transaction decided it (None if it never
+    did within ``timeout``)."""
+    destination = destination_value("email", SUPPRESSION_INDEX)
+    (transid,) = client.send_transids(
+        send_request("email", first_index=SUPPRESSION_INDEX, correlationid=campaign),
+        headers={OUTCOME_HEADER: outcome},
+    )
+
+    def decided() -> dict[str, Any] | None:
+        state = _suppression_state(client, destination)
+        if state and state["suppressed"] is suppressed and state["transactionid"] == transid:
+            return state
+        return None
+
+    try:
+        return transid, wait_until(decided, timeout=timeout, interval=0.5)
+    except TimeoutError:
+        return transid, None
+
+
+def _suppression_phase(client: StackClient, campaign: str, timeout: float) -> None:
+    destination = destination_value("email", SUPPRESSION_INDEX)
+    url = f"{client.state.api_url}/v1/suppressions/email/{quote(destination, safe='')}"
+    print(f"\nSuppression list: {destination} complains about a message, then takes another")
+    complained, state = _send_and_wait(
+        client, campaign, "failed:7521", suppressed=True, timeout=timeout
+    )
+    if state is None:
+        print("  (the complaint has not reached the list yet)")
+        return
+    print(
+        f"  suppressed: {state['reason']} (code {state['code']}, {state['meaning']}), "
+        f"transaction {complained}, since {state['since']}"
+    )
+    # Within one second a failure outranks a delivery (stamps may have whole seconds only):
+    # the next message goes out once the complaint's second is over.
+    since = datetime.fromisoformat(state["since"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, (since - datetime.now(UTC)).total_seconds() + 1.1))
+    welcomed, state = _send_and_wait(
+        client, campaign, "delivered", suppressed=False, timeout=timeout
+    )
+    if state is None:
+        print("  (the delivery has not reached the list yet)")
+        return
+    print(f"  lifted by the delivery of transaction {welcomed} at {state['lifted_at']}")
+    print(f"  check one: curl -s -H 'x-api-key: ...' {url}")
+
+
 def console_url(api_url: str, campaign: str) -> str:
     """The web console's page opened on ``campaign`` (the hash never leaves the browser)."""
     return f"{api_url}/console#{urlencode({'campaign': campaign})}"
@@ -208,6 +272,7 @@ def run(
     timeout: float,
     dropped: int = 0,
     dropped_failures: int = 0,
+    suppression: bool = True,
 ) -> int:
     # One correlation id for every channel and phase: one campaign in the reports.
     campaign = "demo-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -294,6 +359,8 @@ def run(
             failures=min(dropped_failures, dropped),
             timeout=timeout,
         )
+    if suppression:
+        _suppression_phase(client, campaign, timeout)
     print(f"\nSee the alerts: curl -s {client.state.console_url}/alerts")
     print("See the campaign in the web console (the lookup API key is in `make run`'s banner):")
     print(f"  {console_url(client.state.api_url, campaign)}")

@@ -47,3 +47,26 @@ def test_the_demo_ends_with_the_console_url_of_its_campaign(
     found = stack.search(correlationid=demo_run.campaign, limit="100").json()
     channels = {item["channel"] for item in found["items"]}
     assert {"sms", "voice", "rtm", "push", "facebook", "twitter", "wechat", "email"} <= channels
+
+
+def test_the_demo_suppresses_a_complaining_address_and_a_later_delivery_lifts_it(
+    stack: StackClient, demo_run: DemoRun
+) -> None:
+    report = demo_run.report
+    suppressed = re.search(
+        r"suppressed: complaint \(code 7521, [^)]+\), transaction (\S+), since (\S+)", report
+    )
+    lifted = re.search(r"lifted by the delivery of transaction (\S+) at (\S+)", report)
+    assert suppressed and lifted, report
+    complained, welcomed = suppressed.group(1), lifted.group(1)
+    assert complained != welcomed
+
+    # The list holds what the demo printed: lifted, by the later delivery, after the complaint.
+    address = re.search(r"Suppression list: (\S+) complains", report)
+    assert address, report
+    now = stack.suppression("email", address.group(1).upper()).json()
+    assert now["suppressed"] is False and now["lifted_by"] == "delivery"
+    assert now["transactionid"] == welcomed and now["lifted_at"] == lifted.group(2)
+    assert now["lifted_at"] > suppressed.group(2)
+    # The complaint itself is the complaining transaction's current status.
+    assert stack.transaction(complained).json()["status"] == "complaint"

@@ -1,4 +1,4 @@
-"""Stored events as the report code reads them (``EventSummary``), for the report tests."""
+"""Stored events as the report and suppression code reads them (``EventSummary``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def callback_summary(
     code: int | None = None,
     campaign: str = "black-friday",
     sent: datetime = SENT,
+    destination: str = "919999000000",
 ) -> EventSummary:
     """A callback's event ``after_seconds`` after the campaign was sent, received at once."""
     when = sent + timedelta(seconds=after_seconds)
@@ -29,6 +30,6 @@ def callback_summary(
         received_at=when,
         code=code,
         channel=channel,
-        destination="919999000000",
+        destination=destination,
         correlationid=campaign,
     )

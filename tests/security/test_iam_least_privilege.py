@@ -86,6 +86,9 @@ OPEN_INDEX = f"${{EventsTable.Arn}}/index/{keys.OPEN_INDEX}"
 TALLY_PREFIX = keys.TALLY_PREFIX
 CAMPAIGN_PREFIX = keys.CAMPAIGN_WORD
 DAILY_PREFIX = keys.DAILY_WORD
+# The suppression list: a register per destination, and a channel's list in the open index.
+SUPPRESSION_PREFIX = _prefix(keys.suppression_key("email", "a@example.com"))
+SUPPRESSED_PREFIX = keys.SUPPRESSED_WORD
 
 # One key of every kind the table holds, every write shard of the sharded ones.
 SAMPLE_KEYS: dict[str, list[str]] = {
@@ -110,6 +113,8 @@ SAMPLE_KEYS: dict[str, list[str]] = {
         keys.campaign_counters_key("4eef-92ca", shard) for shard in range(keys.AGGREGATE_SHARDS)
     ],
     "daily": [keys.daily_counters_key("2026-11", shard) for shard in range(keys.AGGREGATE_SHARDS)],
+    "suppression": [keys.suppression_key("email", "a@example.com")],
+    "suppressed": [keys.suppressed_list_key("email", shard) for shard in range(keys.WRITE_SHARDS)],
 }
 
 
@@ -144,6 +149,12 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
         ("dynamodb:PutItem", TABLE, _leading_keys(WATCH_PREFIX)),
         # The reports read the counters the stream consumer keeps, every shard.
         ("dynamodb:Query", TABLE, _leading_keys(CAMPAIGN_PREFIX, DAILY_PREFIX)),
+        # The suppression list: read, listed by channel, lifted by an operator.
+        *{
+            (action, TABLE, _leading_keys(SUPPRESSION_PREFIX))
+            for action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem")
+        },
+        ("dynamodb:Query", OPEN_INDEX, _leading_keys(SUPPRESSED_PREFIX)),
         *_secret("vendor-service-key"),
         *_secret("lookup-api-keys"),
     },
@@ -155,6 +166,8 @@ EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
             for action in ("dynamodb:BatchGetItem", "dynamodb:PutItem")
         },
         ("dynamodb:UpdateItem", TABLE, _leading_keys(CAMPAIGN_PREFIX, DAILY_PREFIX)),
+        # Each destination's suppression register, put whole on its version.
+        ("dynamodb:PutItem", TABLE, _leading_keys(SUPPRESSION_PREFIX)),
         # What Lambda's poller does with the role for the mapping on the table's stream: read
         # this stream, and record a batch it gives up on on this queue.
         *{
@@ -458,9 +471,10 @@ def test_the_lookup_never_reaches_the_quarantine_or_the_alert_ledger(action: str
     }
 
 
-def test_the_stream_consumer_writes_tallies_and_every_counter_shard_only() -> None:
+def test_the_stream_consumer_writes_tallies_counters_and_suppressions_only() -> None:
     assert (
-        _allowed_keys("StreamConsumerFunction", "dynamodb:PutItem", TABLE) == SAMPLE_KEYS["tally"]
+        _allowed_keys("StreamConsumerFunction", "dynamodb:PutItem", TABLE)
+        == SAMPLE_KEYS["tally"] + SAMPLE_KEYS["suppression"]
     )
     assert (
         _allowed_keys("StreamConsumerFunction", "dynamodb:UpdateItem", TABLE)
@@ -475,10 +489,16 @@ def test_the_lookup_reads_every_counter_shard_but_no_tally() -> None:
     assert not set(allowed) & set(SAMPLE_KEYS["tally"])
 
 
-def test_the_lookup_writes_cached_answers_and_new_watches_only() -> None:
+def test_the_lookup_writes_cached_answers_new_watches_and_lifts_only() -> None:
     allowed = _allowed_keys("LookupFunction", "dynamodb:PutItem", TABLE)
 
-    assert allowed == SAMPLE_KEYS["cache"] + SAMPLE_KEYS["watch"]
+    assert allowed == SAMPLE_KEYS["cache"] + SAMPLE_KEYS["watch"] + SAMPLE_KEYS["suppression"]
+
+
+def test_the_lookup_lists_suppressions_from_every_shard_and_nothing_else_of_the_index() -> None:
+    assert (
+        _allowed_keys("LookupFunction", "dynamodb:Query", OPEN_INDEX) == SAMPLE_KEYS["suppressed"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,23 @@ import re
 _PHONE_NUMBER = re.compile(r"(?:(?:tel|sms):)?\s*\+?[0-9\s().-]+", re.IGNORECASE | re.ASCII)
 _DIGIT = re.compile(r"[0-9]")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15
+_MAILTO = "mailto:"
 
 
 def normalise_destination(destination: str) -> str:
-    """The form destinations are indexed and searched by."""
+    """The form destinations are indexed and searched by.
+
+    Idempotent: a normalised destination (a stored key's, say) normalises to itself, so
+    code that normalises what another part normalised already finds the same key.
+    """
     value = destination.strip()
     if _PHONE_NUMBER.fullmatch(value):
         digits = "".join(_DIGIT.findall(value))
         if _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:
             return digits
     if "@" in value:
-        return value.lower().removeprefix("mailto:")
+        address = value.lower()
+        while address.startswith(_MAILTO):
+            address = address.removeprefix(_MAILTO).strip()
+        return address
     return value

@@ -31,6 +31,7 @@ from lookup.wiring import VENDOR_USER_AGENT, LookupDependencies, build_dependenc
 from receipts.models.callback import parse_callback
 from receipts.storage import EventStore
 from receipts.storage.aggregates import AggregateStore
+from receipts.storage.suppressions import SuppressionStore
 from receipts.storage.watches import WatchStore
 from receipts.vendor import VendorStatusClient, service_key_loader
 
@@ -101,11 +102,17 @@ def aggregate_store(dynamodb_client: Any, events_table: str) -> AggregateStore:
 
 
 @pytest.fixture
+def suppression_store(dynamodb_client: Any, events_table: str) -> SuppressionStore:
+    return SuppressionStore(dynamodb_client, events_table)
+
+
+@pytest.fixture
 def new_process(
     settings: LookupSettings,
     event_store: EventStore,
     watch_store: WatchStore,
     aggregate_store: AggregateStore,
+    suppression_store: SuppressionStore,
     secrets: FakeSecrets,
     clock: FakeClock,
 ) -> Iterator[Callable[..., LookupProcess]]:
@@ -138,6 +145,7 @@ def new_process(
             vendor=vendor,
             watches=SerializedWatches(watch_store),
             counters=aggregate_store,
+            registers=suppression_store,
             load=secrets,
             clock=clock,
         )

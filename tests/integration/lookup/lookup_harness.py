@@ -132,6 +132,54 @@ def daily_report_event(*, api_key: str | None = API_KEY, **query: str) -> dict[s
     return _with_key(event, api_key)
 
 
+def suppression_event(
+    channel: str, destination: str, *, method: str = "GET", api_key: str | None = API_KEY
+) -> dict[str, Any]:
+    """GET (or DELETE) /v1/suppressions/{channel}/{destination}, as API Gateway matched it:
+    the path percent-decoded."""
+    event = _with_path(
+        _http_event("transaction-by-id"), f"/v1/suppressions/{channel}/{destination}"
+    )
+    route_key = f"{method} /v1/suppressions/{{channel}}/{{destination}}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["requestContext"]["http"]["method"] = method
+    event["pathParameters"] = {"channel": channel, "destination": destination}
+    return _with_key(event, api_key)
+
+
+def lift_suppression_event(
+    channel: str, destination: str, *, api_key: str | None = API_KEY
+) -> dict[str, Any]:
+    """DELETE /v1/suppressions/{channel}/{destination}."""
+    return suppression_event(channel, destination, method="DELETE", api_key=api_key)
+
+
+def suppression_check_event(
+    body: object,
+    *,
+    api_key: str | None = API_KEY,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    """POST /v1/suppressions/check with ``body`` (a ``str`` goes as it is, anything else as
+    JSON)."""
+    event = _with_path(_http_event("transaction-by-id"), "/v1/suppressions/check")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /v1/suppressions/check"
+    event["requestContext"]["http"]["method"] = "POST"
+    event.pop("pathParameters", None)
+    event["headers"]["content-type"] = content_type
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return _with_key(event, api_key)
+
+
+def suppression_list_event(*, api_key: str | None = API_KEY, **query: str) -> dict[str, Any]:
+    """GET /v1/suppressions?channel=...&limit=...&next=..."""
+    event = _with_path(_http_event("transactions-by-destination"), "/v1/suppressions")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET /v1/suppressions"
+    event["rawQueryString"] = urlencode(query)
+    event["queryStringParameters"] = dict(query)
+    return _with_key(event, api_key)
+
+
 def openapi_event(*, api_key: str | None = None) -> dict[str, Any]:
     return _with_key(_http_event("openapi"), api_key)
 

@@ -14,6 +14,8 @@ from receipts.aggregates.recount import recount_table, stored_counters
 from receipts.aggregates.tally import AggregateKey, Counters
 from receipts.storage import EventStore
 from receipts.storage.aggregates import AggregateStore
+from receipts.storage.suppressions import SuppressionStore
+from receipts.suppressions.recount import recount_suppressions, stored_registers
 from stream_consumer.handler import lambda_handler
 
 TRANSACTIONS = 120
@@ -33,12 +35,26 @@ class Feed:
         """One invocation of the stream consumer on ``batch`` (with another store, if given)."""
         event = {"Records": batch}
         context = FakeLambdaContext(function_name="stream-consumer")
-        return lambda_handler(event, context, store=store or self.store)  # type: ignore[arg-type]
+        return lambda_handler(  # type: ignore[arg-type]
+            event,
+            context,
+            store=store or self.store,
+            suppressions=SuppressionStore(self.client, self.table),
+        )
 
-    def assert_exact(self) -> dict[AggregateKey, Counters]:
+    def assert_counters_exact(self) -> dict[AggregateKey, Counters]:
         """Every stored counter equals a recount of the stored events; the recount."""
         expected = recount_table(self.client, self.table)
         assert stored_counters(self.client, self.table) == expected
+        return expected
+
+    def assert_exact(self) -> dict[AggregateKey, Counters]:
+        """The counters, and every suppression register, equal a recount of the stored
+        events (both steps of the consumer ran); the counters' recount."""
+        expected = self.assert_counters_exact()
+        assert stored_registers(self.client, self.table) == recount_suppressions(
+            self.client, self.table
+        )
         return expected
 
 

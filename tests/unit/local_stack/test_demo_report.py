@@ -64,7 +64,8 @@ class FakePlatform:
 
 
 def _sent_line(platform: FakePlatform, capsys: pytest.CaptureFixture[str]) -> str:
-    assert run(cast(StackClient, platform), per_channel=2, outage=0, timeout=5) == 0
+    stack = cast(StackClient, platform)
+    assert run(stack, per_channel=2, outage=0, timeout=5, suppression=False) == 0
     report = capsys.readouterr().out
     line = next((line for line in report.splitlines() if "messages ->" in line), None)
     assert line is not None, report

@@ -11,6 +11,7 @@ from functools import cache
 
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
+from receipts.codes.suppression import SuppressionReason
 from receipts.lifecycle import DeliveryStatus
 
 
@@ -29,6 +30,9 @@ class CodeInfo:
     variants: tuple[str, ...] = ()
     # Where the entry comes from: "status_api", "callback" or "channel_specific".
     source: str = "status_api"
+    # Set when the failure says the destination itself is dead: it goes on the suppression
+    # list (``receipts.suppressions``).
+    suppression: SuppressionReason | None = None
 
     @property
     def known(self) -> bool:

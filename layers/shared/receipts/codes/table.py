@@ -14,12 +14,17 @@ from __future__ import annotations
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
 from receipts.codes.lookup import CodeInfo
+from receipts.codes.suppression import SuppressionReason
 from receipts.lifecycle import DeliveryStatus
 
 _REQUEST_ERROR = Classification.REQUEST_ERROR
 _PERMANENT = Classification.FAILED_PERMANENT
 _TRANSIENT = Classification.FAILED_TRANSIENT
 _UNKNOWN = Classification.UNKNOWN
+_INVALID_ADDRESS = SuppressionReason.INVALID_ADDRESS
+_BOUNCE = SuppressionReason.PERMANENT_BOUNCE
+_UNSUBSCRIBED = SuppressionReason.UNSUBSCRIBED
+_UNREGISTERED = SuppressionReason.UNREGISTERED_DEVICE
 
 # SMS callbacks report 7101 and 7203 with either of these statuses.
 _SMS_FAILURE = frozenset({DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED})
@@ -32,6 +37,7 @@ def _api(
     classification: Classification,
     http_status: int | None = None,
     variants: tuple[str, ...] = (),
+    suppression: SuppressionReason | None = None,
 ) -> CodeInfo:
     return CodeInfo(
         code=code,
@@ -41,6 +47,7 @@ def _api(
         http_status=http_status,
         variants=variants,
         source="status_api",
+        suppression=suppression,
     )
 
 
@@ -52,6 +59,7 @@ def _callback(
     channels: frozenset[Channel] | None = None,
     statuses: frozenset[DeliveryStatus] | None = None,
     source: str = "callback",
+    suppression: SuppressionReason | None = None,
 ) -> CodeInfo:
     # Callback codes are never the answer to a lookup, so they carry no HTTP status.
     return CodeInfo(
@@ -62,6 +70,7 @@ def _callback(
         channels=channels,
         statuses=statuses,
         source=source,
+        suppression=suppression,
     )
 
 
@@ -174,7 +183,13 @@ _STATUS_API: tuple[CodeInfo, ...] = (
     ),
     # Send-time rejections, reported as the message's outcome.
     _api(7101, "Invalid Sender ID", "Returned when the sender ID is invalid.", _PERMANENT),
-    _api(7102, "Invalid address", "Returned when the address is invalid.", _PERMANENT),
+    _api(
+        7102,
+        "Invalid address",
+        "Returned when the address is invalid.",
+        _PERMANENT,
+        suppression=_INVALID_ADDRESS,
+    ),
     # Sending again after the account is topped up can succeed.
     _api(
         7103,
@@ -199,7 +214,9 @@ _STATUS_API: tuple[CodeInfo, ...] = (
         _PERMANENT,
     ),
     _api(7108, "Invalid template", "Returned when the template is invalid.", _PERMANENT),
-    # The user chose not to be contacted; resending will not change that.
+    # The user chose not to be contacted; resending will not change that. No suppression
+    # though: Do Not Disturb registries block promotional messages, not one-time passwords
+    # or transactional ones to the same number.
     _api(
         7109,
         "User in DnD",
@@ -285,6 +302,7 @@ _STATUS_API: tuple[CodeInfo, ...] = (
         "Unknown Subscriber address",
         "Returned when the subscriber address is not known.",
         _PERMANENT,
+        suppression=_INVALID_ADDRESS,
     ),
     _api(
         7204,
@@ -335,8 +353,20 @@ _STATUS_API: tuple[CodeInfo, ...] = (
     _api(
         7211, "Billing error at operator", "Returned when an error occurs at operator.", _PERMANENT
     ),
-    _api(7212, "Invalid registration", "Returned when the registration is invalid.", _PERMANENT),
-    _api(7213, "Unregistered", "Returned when the user is not registered.", _PERMANENT),
+    _api(
+        7212,
+        "Invalid registration",
+        "Returned when the registration is invalid.",
+        _PERMANENT,
+        suppression=_UNREGISTERED,
+    ),
+    _api(
+        7213,
+        "Unregistered",
+        "Returned when the user is not registered.",
+        _PERMANENT,
+        suppression=_UNREGISTERED,
+    ),
     # A push cloud (FCM/APNs) outage, not a bad destination.
     _api(7214, "Cloud specific failure", "Returned due to cloud failure.", _TRANSIENT),
     _api(7301, "Message expired", "Returned when the message is expired.", _PERMANENT),
@@ -436,6 +466,7 @@ _CHANNEL_SPECIFIC: tuple[CodeInfo, ...] = (
         "Unknown Subscriber address",
         "Returned when the subscriber address is not known.",
         _PERMANENT,
+        suppression=_INVALID_ADDRESS,
         channels=frozenset({Channel.SMS}),
         statuses=_SMS_FAILURE,
         source="channel_specific",
@@ -445,6 +476,7 @@ _CHANNEL_SPECIFIC: tuple[CodeInfo, ...] = (
         "Unregistered Device",
         "Push: the device token is no longer registered with the push service.",
         _PERMANENT,
+        suppression=_UNREGISTERED,
         channels=frozenset({Channel.PUSH}),
         source="channel_specific",
     ),
@@ -475,6 +507,7 @@ _CALLBACK_ONLY: tuple[CodeInfo, ...] = (
         "Email already bounced",
         "Email: the address bounced before, so the message was not sent.",
         _PERMANENT,
+        suppression=_BOUNCE,
     ),
     _callback(
         7241,
@@ -482,6 +515,7 @@ _CALLBACK_ONLY: tuple[CodeInfo, ...] = (
         "Email: the address is on the unsubscribe list (Description reads"
         " 'unsubscribed : <address>').",
         _PERMANENT,
+        suppression=_UNSUBSCRIBED,
     ),
     _callback(
         7513,
@@ -489,6 +523,7 @@ _CALLBACK_ONLY: tuple[CodeInfo, ...] = (
         "The destination device or address is not registered (push). On US/CA SMS the same"
         " code means inbox full or busy.",
         _PERMANENT,
+        suppression=_UNREGISTERED,
     ),
     # Arrives with Failed, but the vendor gives no reason: the status records the failure and
     # the code tells nothing more.
@@ -504,6 +539,7 @@ _CALLBACK_ONLY: tuple[CodeInfo, ...] = (
         " Transient_MailboxFull, Transient_MessageTooLarge, Transient_ContentRejected or"
         " Transient_AttachmentRejected.",
         _PERMANENT,
+        suppression=_BOUNCE,
     ),
     _callback(
         7521,
@@ -511,24 +547,28 @@ _CALLBACK_ONLY: tuple[CodeInfo, ...] = (
         "Email: the recipient complained. The callback's Description carries the feedback"
         " type: abuse, auth-failure, fraud, not-spam, other or virus.",
         _PERMANENT,
+        suppression=SuppressionReason.COMPLAINT,
     ),
     _callback(
         7522,
         "Account in sandbox mode. Destination email address is not verified",
         "Email: the sending account is in sandbox mode and the address is not verified.",
         _PERMANENT,
+        suppression=SuppressionReason.NOT_VERIFIED,
     ),
     _callback(
         7523,
         "Email address is invalid",
         "Email: the destination address is not a valid email address.",
         _PERMANENT,
+        suppression=_INVALID_ADDRESS,
     ),
     _callback(
         7524,
         "Email address too long",
         "Email: the destination address exceeds the allowed length.",
         _PERMANENT,
+        suppression=_INVALID_ADDRESS,
     ),
     _callback(7528, "Clicked", "Email: the recipient clicked a link.", Classification.READ),
 )

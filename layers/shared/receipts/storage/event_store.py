@@ -7,6 +7,7 @@ write shards (``receipts.storage.keys``) are read shard by shard, side by side, 
 
 from __future__ import annotations
 
+import base64
 import heapq
 import json
 import time
@@ -56,6 +57,7 @@ __all__ = [
     "quarantined_from_item",
     "search_match_from_item",
     "side_by_side",
+    "stored_description",
     "stored_event_from_item",
 ]
 
@@ -668,6 +670,22 @@ def event_summary_from_item(item: AttributeMap) -> EventSummary:
         destination=keys.strip_prefix(item.get(keys.DESTINATION_KEY, {}).get("S", "")),
         correlationid=keys.strip_prefix(item.get(keys.CORRELATION_KEY, {}).get("S", "")),
     )
+
+
+def stored_description(item: Mapping[str, Any]) -> str:
+    """The stored callback's Description, read from its compressed body.
+
+    The body is binary: bytes as boto3 gives it, base64 text as Lambda's stream event does.
+    Every stored body was read when it was stored; one that no longer reads gives "".
+    """
+    from receipts.models.callback import parse_callback
+
+    try:
+        raw = item["raw"]["B"]
+        compressed = base64.b64decode(raw, validate=True) if isinstance(raw, str) else bytes(raw)
+        return parse_callback(zlib.decompress(compressed)).description
+    except (KeyError, ValueError, TypeError, zlib.error):
+        return ""
 
 
 def search_match_from_item(item: AttributeMap) -> SearchMatch:

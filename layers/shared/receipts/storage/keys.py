@@ -18,6 +18,9 @@
   ``CAMPAIGN.{shard}#{correlation id}``, sk ``CHANNEL#{channel}``.
 - a day's counters on one channel: pk ``DAILY#{month}`` or ``DAILY.{shard}#{month}``, sk
   ``{day}#{channel}`` (a month per partition: a 93-day report reads at most five months).
+- a destination's suppression register: pk ``SUPPRESSION#{channel}#{normalised destination}``,
+  sk ``STATE``; while suppressed, in the ``open`` index under ``SUPPRESSED#{channel}`` /
+  ``SUPPRESSED.{shard}#{channel}`` (sharded by destination), sorted by ``{since}#{digest}``.
 
 One transaction is one partition, so its events come back in one query, already in time
 order. The event sort key ends with the event's identity (``receipts.models.identity``, a
@@ -295,3 +298,29 @@ def daily_counters_key(month: str, shard: int) -> str:
 
 def daily_counters_sort_key(day: str, channel: str) -> str:
     return f"{day}#{channel}"
+
+
+# ---- suppressions: one register per destination (``receipts.suppressions``).
+
+SUPPRESSION_PREFIX = "SUPPRESSION#"
+SUPPRESSION_SORT_KEY = "STATE"
+SUPPRESSED_WORD = "SUPPRESSED"
+
+
+def suppression_key(channel: str, destination: str) -> str:
+    """A destination's register. The channel never holds ``#``, so whatever the destination
+    holds, no two (channel, destination) pairs share a key."""
+    return f"{SUPPRESSION_PREFIX}{channel}#{normalise_destination(destination)}"
+
+
+def suppressed_list_key(channel: str, shard: int) -> str:
+    """A suppressed register's key in the open index: its channel, sharded by destination,
+    so a wave of suppressions (a bad list sent to) spreads over every shard."""
+    return _sharded(SUPPRESSED_WORD, channel, shard)
+
+
+def suppressed_sort_key(since: str, destination: str) -> str:
+    """A suppressed register's place in its list key: when, then a digest of which (the
+    destination itself could outgrow an index sort key's 1,024 bytes)."""
+    digest = hashlib.blake2b(destination.encode(), digest_size=8).hexdigest()
+    return f"{since}#{digest}"

@@ -1,0 +1,1 @@
+"""The suppression list: destinations that no message will reach, and why."""
