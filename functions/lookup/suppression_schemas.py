@@ -16,6 +16,8 @@ DESTINATION_MAX_LENGTH = 256
 
 
 def _storable(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a destination holds more than spaces")
     # A lone surrogate (a JSON body may escape one) is no text the table can hold.
     value.encode("utf-8")
     return value
@@ -23,7 +25,8 @@ def _storable(value: str) -> str:
 
 Destination = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=DESTINATION_MAX_LENGTH, strip_whitespace=True),
+    # As sent, as the document says; spaces around it go when it is normalised.
+    StringConstraints(min_length=1, max_length=DESTINATION_MAX_LENGTH),
     AfterValidator(_storable),
 ]
 
