@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receipts.aggregates.apply import ApplyError, apply_events
-from receipts.aws_clients import dynamodb_client, new_client
+from receipts.aws_clients import new_client
 from receipts.metrics_namespace import ensure_namespace
 from receipts.storage.aggregates import AggregateStore
 from receipts.storage.suppressions import MOST_WRITES_AT_ONCE, Move, SuppressionStore
@@ -32,21 +32,31 @@ from stream_consumer.settings import get_settings
 from stream_consumer.suppression_step import offer_verdicts
 from stream_consumer.telemetry import logger, metrics, record_channels
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+else:
+    DynamoDBClient = Any
+
+
+@cache
+def table_client() -> DynamoDBClient:
+    # One client for both steps, with a connection for each register written at once.
+    client: DynamoDBClient = new_client("dynamodb", max_pool_connections=MOST_WRITES_AT_ONCE)
+    return client
+
 
 @cache
 def default_store() -> AggregateStore:
     settings = get_settings()
-    return AggregateStore(
-        dynamodb_client(), settings.events_table_name, retention=settings.retention
-    )
+    return AggregateStore(table_client(), settings.events_table_name, retention=settings.retention)
 
 
 @cache
 def default_suppressions() -> SuppressionStore:
     settings = get_settings()
-    # A connection for each register written at once.
-    client = new_client("dynamodb", max_pool_connections=MOST_WRITES_AT_ONCE)
-    return SuppressionStore(client, settings.events_table_name, retention=settings.retention)
+    return SuppressionStore(
+        table_client(), settings.events_table_name, retention=settings.retention
+    )
 
 
 class Retry(NamedTuple):

@@ -10,13 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from receipts.storage import keys
-from receipts.storage.event_store import (
-    EventSummary,
-    event_summary_from_item,
-    stored_description,
-)
-from receipts.suppressions.verdicts import needs_description
+from receipts.storage.event_store import EventSummary, event_of_item
+from receipts.suppressions.verdicts import description_for
 
 
 class StreamEvent(NamedTuple):
@@ -38,19 +33,11 @@ def _event_of(record: Mapping[str, Any]) -> tuple[str, EventSummary, str] | None
     if record.get("eventName") != "INSERT":
         return None
     image = record.get("dynamodb", {}).get("NewImage") or {}
-    partition = image.get(keys.PARTITION_KEY, {}).get("S", "")
-    sort = image.get(keys.SORT_KEY, {}).get("S", "")
-    if not (
-        partition.startswith(keys.TRANSACTION_PREFIX) and sort.startswith(keys.EVENT_SORT_PREFIX)
-    ):
+    found = event_of_item(image)
+    if found is None:
         return None
-    summary = event_summary_from_item(image)
-    # A body that no longer reads gives "": the bounce is then taken at its code's word
-    # (permanent), never a reason to drop the event.
-    description = (
-        stored_description(image) if needs_description(summary.status, summary.code) else ""
-    )
-    return partition.removeprefix(keys.TRANSACTION_PREFIX), summary, description
+    transid, summary = found
+    return transid, summary, description_for(summary, image)
 
 
 def read_records(records: Iterable[Mapping[str, Any]]) -> ReadRecords:

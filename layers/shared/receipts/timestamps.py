@@ -65,6 +65,18 @@ def format_rfc1123(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S UTC")
 
 
+def event_instant(occurred_at: datetime, received_at: datetime) -> datetime:
+    """When an event happened, to the millisecond: its own time, or its arrival when it had
+    no usable timestamp (stored at ``UNKNOWN_INSTANT`` so that its retries de-duplicate)."""
+    return truncate_to_millis(received_at if occurred_at == UNKNOWN_INSTANT else occurred_at)
+
+
+def truncate_to_millis(instant: datetime) -> datetime:
+    """``instant`` to the millisecond, as keys and stored items hold it: what is read back
+    equals what was written."""
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
 def isoformat_millis(instant: datetime) -> str:
     """Sortable ISO 8601 in UTC with milliseconds: the form used in keys and answers."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (

@@ -31,16 +31,32 @@ class Feed:
     records: Records
     store: AggregateStore
 
-    def consume(self, batch: Records, store: Any = None) -> dict[str, Any]:
-        """One invocation of the stream consumer on ``batch`` (with another store, if given)."""
+    def consume(
+        self, batch: Records, store: Any = None, *, suppressions: Any = None
+    ) -> dict[str, Any]:
+        """One invocation of the stream consumer on ``batch`` (with other stores, if given)."""
         event = {"Records": batch}
         context = FakeLambdaContext(function_name="stream-consumer")
         return lambda_handler(  # type: ignore[arg-type]
             event,
             context,
             store=store or self.store,
-            suppressions=SuppressionStore(self.client, self.table),
+            suppressions=suppressions or SuppressionStore(self.client, self.table),
         )
+
+    def consume_until_done(
+        self, batch: Records, store: Any = None, *, suppressions: Any = None, most: int = 20
+    ) -> int:
+        """Deliver a batch as the event source does: again from the reported record on,
+        until nothing is reported. How many deliveries it took."""
+        for delivery in range(1, most + 1):
+            failures = self.consume(batch, store, suppressions=suppressions)["batchItemFailures"]
+            if not failures:
+                return delivery
+            failed = failures[0]["itemIdentifier"]
+            if failed:
+                batch = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(failed)]
+        raise AssertionError(f"the batch was still failing after {most} deliveries")
 
     def assert_counters_exact(self) -> dict[AggregateKey, Counters]:
         """Every stored counter equals a recount of the stored events; the recount."""

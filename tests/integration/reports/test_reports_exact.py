@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from tests.integration.reports.conftest import Feed, Records
+from tests.integration.reports.conftest import Feed
 from tests.integration.reports.population import batches, stream_records
 
 from receipts.aggregates.tally import fold
@@ -93,22 +93,9 @@ class DiesAfterWriting:
         return committed
 
 
-def consume_until_done(feed: Feed, batch: Records, store: Any, *, most: int = 20) -> int:
-    """Deliver a batch as the event source does: again from the reported record on, until
-    nothing is reported. How many deliveries it took."""
-    for delivery in range(1, most + 1):
-        failures = feed.consume(batch, store)["batchItemFailures"]
-        if not failures:
-            return delivery
-        failed = failures[0]["itemIdentifier"]
-        if failed:
-            batch = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(failed)]
-    raise AssertionError(f"the batch was still failing after {most} deliveries")
-
-
 def test_a_write_that_landed_before_the_function_died_is_not_counted_again(feed: Feed) -> None:
     dying = DiesAfterWriting(feed.store, every=2)
-    deliveries = [consume_until_done(feed, batch, dying) for batch in batches(feed.records, 120)]
+    deliveries = [feed.consume_until_done(batch, dying) for batch in batches(feed.records, 120)]
 
     assert max(deliveries) > 1  # batches really were delivered again
     feed.assert_exact()

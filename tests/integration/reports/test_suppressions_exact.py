@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.fakes.lambda_context import FakeLambdaContext
+from tests.integration.reports.conftest import Feed
 from tests.integration.reports.population import (
     Stored,
     batches,
@@ -31,12 +31,10 @@ from receipts.models.reconciled import status_api_event
 from receipts.storage import EventStore, StoreUnavailableError
 from receipts.storage.aggregates import AggregateStore
 from receipts.storage.suppressions import Move, SuppressionStore
-from receipts.suppressions.recount import recount_suppressions, stored_registers
+from receipts.suppressions.recount import recount_suppressions
 from receipts.suppressions.verdicts import Verdict
-from stream_consumer.handler import lambda_handler
 
 START = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
-Records = list[dict[str, Any]]
 
 # Each channel's few destinations (spelled several ways), and the outcomes a message to one
 # may end in: (status, code, description).
@@ -128,35 +126,16 @@ def suppression_population(count: int = 150, seed: int = 11) -> list[Stored]:
     return stored
 
 
-@dataclass
-class Feed:
-    client: Any
-    table: str
-    records: Records
-    suppressions: Any
-
-    def consume(self, batch: Records, suppressions: Any = None) -> dict[str, Any]:
-        return lambda_handler(  # type: ignore[no-any-return]
-            {"Records": batch},
-            FakeLambdaContext(function_name="stream-consumer"),  # type: ignore[arg-type]
-            store=AggregateStore(self.client, self.table),
-            suppressions=suppressions or self.suppressions,
-        )
-
-    def assert_exact(self) -> dict[tuple[Channel, str], Verdict]:
-        expected = recount_suppressions(self.client, self.table)
-        assert stored_registers(self.client, self.table) == expected
-        return expected
-
-
 @pytest.fixture
 def feed(dynamodb_client: Any, events_table: str) -> Feed:
+    """The reports' feed (both steps of the consumer; ``assert_exact`` compares the counters
+    and the registers with a recount), over this population."""
     store_all(EventStore(dynamodb_client, events_table), suppression_population())
     return Feed(
         client=dynamodb_client,
         table=events_table,
         records=stream_records(dynamodb_client, events_table),
-        suppressions=SuppressionStore(dynamodb_client, events_table),
+        store=AggregateStore(dynamodb_client, events_table),
     )
 
 
@@ -164,7 +143,8 @@ def test_the_population_suppresses_lifts_and_spares(feed: Feed) -> None:
     for batch in batches(feed.records, 100):
         assert feed.consume(batch) == {"batchItemFailures": []}
 
-    registers = feed.assert_exact()
+    feed.assert_exact()
+    registers = recount_suppressions(feed.client, feed.table)
 
     suppressed = [v for v in registers.values() if v.suppressed]
     lifted = [v for v in registers.values() if not v.suppressed]
@@ -226,22 +206,13 @@ class DiesAfterWriting:
         return Offered(moves, failed, [])
 
 
-def _deliver_until_done(feed: Feed, batch: Records, suppressions: Any) -> int:
-    for delivery in range(1, 30):
-        failures = feed.consume(batch, suppressions)["batchItemFailures"]
-        if not failures:
-            return delivery
-        failed = failures[0]["itemIdentifier"]
-        if failed:
-            batch = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= int(failed)]
-    raise AssertionError("the batch kept failing")
-
-
 def test_a_register_written_before_the_function_died_is_offered_again_harmlessly(
     feed: Feed,
 ) -> None:
-    dying = DiesAfterWriting(feed.suppressions, every=3)
-    deliveries = [_deliver_until_done(feed, b, dying) for b in batches(feed.records, 50)]
+    dying = DiesAfterWriting(SuppressionStore(feed.client, feed.table), every=3)
+    deliveries = [
+        feed.consume_until_done(batch, suppressions=dying) for batch in batches(feed.records, 50)
+    ]
 
     assert max(deliveries) > 1
     feed.assert_exact()
@@ -286,7 +257,9 @@ def test_a_later_delivery_lifts_and_an_earlier_one_does_not(
     if order == "reversed":
         records.reverse()
     store = SuppressionStore(dynamodb_client, events_table)
-    feed = Feed(dynamodb_client, events_table, records, store)
+    feed = Feed(
+        dynamodb_client, events_table, records, AggregateStore(dynamodb_client, events_table)
+    )
     for record in records:
         feed.consume([record])
 

@@ -6,7 +6,7 @@ stream keeps records (24 hours), never on a request's path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from receipts.aggregates.tally import (
@@ -21,7 +21,7 @@ from receipts.aggregates.tally import (
 )
 from receipts.storage import keys
 from receipts.storage.aggregates import counters_from_item
-from receipts.storage.event_store import event_summary_from_item
+from receipts.storage.event_store import event_of_item, scan_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -39,29 +39,20 @@ def recount(events: Mapping[str, Iterable[TallyEvent]]) -> dict[AggregateKey, Co
     return total
 
 
-def _scan(client: DynamoDBClient, table: str) -> Iterator[dict[str, Any]]:
-    paginator = client.get_paginator("scan")
-    for page in paginator.paginate(TableName=table):
-        yield from page.get("Items", [])
-
-
 def recount_table(client: DynamoDBClient, table: str) -> dict[AggregateKey, Counters]:
     """Recount from every event stored in the table."""
     events: dict[str, list[TallyEvent]] = {}
-    for item in _scan(client, table):
-        partition, sort = item[keys.PARTITION_KEY]["S"], item[keys.SORT_KEY]["S"]
-        if partition.startswith(keys.TRANSACTION_PREFIX) and sort.startswith(
-            keys.EVENT_SORT_PREFIX
-        ):
-            transid = partition.removeprefix(keys.TRANSACTION_PREFIX)
-            events.setdefault(transid, []).append(event_summary_from_item(item))
+    for item in scan_items(client, table, prefix=keys.TRANSACTION_PREFIX):
+        found = event_of_item(item)
+        if found is not None:
+            events.setdefault(found[0], []).append(found[1])
     return recount(events)
 
 
 def stored_counters(client: DynamoDBClient, table: str) -> dict[AggregateKey, Counters]:
     """Every counter item in the table, its shards added up (zeros dropped)."""
     total: dict[AggregateKey, Counters] = {}
-    for item in _scan(client, table):
+    for item in scan_items(client, table):
         partition, sort = item[keys.PARTITION_KEY]["S"], item[keys.SORT_KEY]["S"]
         word, _, name = partition.partition("#")
         word = word.split(".")[0]

@@ -23,7 +23,7 @@ from typing import NamedTuple, Protocol
 from receipts.aggregates import histogram
 from receipts.channels import Channel
 from receipts.lifecycle import DeliveryStatus, EventOrigin, is_final_event, precedence
-from receipts.timestamps import UNKNOWN_INSTANT
+from receipts.timestamps import event_instant, truncate_to_millis
 
 # Counter names, as stored: short, because every counter item is rewritten on each update.
 TRANSACTIONS = "n"
@@ -111,15 +111,9 @@ class Tally(NamedTuple):
 
 
 def _when(event: TallyEvent) -> datetime:
-    # A callback without a usable timestamp is stored at a fixed instant (1970) so that its
-    # retries de-duplicate; for durations and days, its arrival is the better clock.
-    when = event.received_at if event.occurred_at == UNKNOWN_INSTANT else event.occurred_at
-    # To the millisecond, as the tally is stored: a tally read back joins the same way.
-    return _to_millis(when)
-
-
-def _to_millis(instant: datetime) -> datetime:
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    # For durations and days an event without a usable timestamp counts from its arrival;
+    # to the millisecond, as the tally is stored: a tally read back joins the same way.
+    return event_instant(event.occurred_at, event.received_at)
 
 
 def tally_of(event: TallyEvent) -> Tally:
@@ -129,7 +123,9 @@ def tally_of(event: TallyEvent) -> Tally:
         first=when,
         channel=event.channel,
         campaign=event.correlationid,
-        current=CurrentEvent(event.status, event.origin, _to_millis(event.occurred_at), event.code),
+        current=CurrentEvent(
+            event.status, event.origin, truncate_to_millis(event.occurred_at), event.code
+        ),
         delivered_at=when if event.status in _DELIVERED else None,
         read_at=when if event.status in _READ else None,
         reconciled=event.origin is EventOrigin.STATUS_API,

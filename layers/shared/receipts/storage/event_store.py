@@ -12,7 +12,7 @@ import heapq
 import json
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -53,8 +53,10 @@ __all__ = [
     "SearchPage",
     "StoreUnavailableError",
     "StoredEvent",
+    "event_of_item",
     "event_summary_from_item",
     "quarantined_from_item",
+    "scan_items",
     "search_match_from_item",
     "side_by_side",
     "stored_description",
@@ -204,6 +206,19 @@ def batch_get(
             time.sleep(0.025 * 2**rounds)
             pending = unprocessed + pending
     return found
+
+
+def scan_items(
+    client: DynamoDBClient, table: str, *, prefix: str | None = None
+) -> Iterator[AttributeMap]:
+    """Every item of the table (those whose partition key starts with ``prefix``): a full
+    read, for recounts and rebuilds, never on a request's path."""
+    request: dict[str, Any] = {"TableName": table}
+    if prefix is not None:
+        request["FilterExpression"] = "begins_with(pk, :prefix)"
+        request["ExpressionAttributeValues"] = {":prefix": {"S": prefix}}
+    for page in client.get_paginator("scan").paginate(**request):
+        yield from page.get("Items", [])
 
 
 def index_page(
@@ -670,6 +685,18 @@ def event_summary_from_item(item: AttributeMap) -> EventSummary:
         destination=keys.strip_prefix(item.get(keys.DESTINATION_KEY, {}).get("S", "")),
         correlationid=keys.strip_prefix(item.get(keys.CORRELATION_KEY, {}).get("S", "")),
     )
+
+
+def event_of_item(item: Mapping[str, Any]) -> tuple[str, EventSummary] | None:
+    """The transid and summary of a stored event's item (or stream image); None for any
+    other kind of item (a tally, a counter, a register, a cached answer, ...)."""
+    partition = item.get(keys.PARTITION_KEY, {}).get("S", "")
+    sort = item.get(keys.SORT_KEY, {}).get("S", "")
+    if not (
+        partition.startswith(keys.TRANSACTION_PREFIX) and sort.startswith(keys.EVENT_SORT_PREFIX)
+    ):
+        return None
+    return partition.removeprefix(keys.TRANSACTION_PREFIX), event_summary_from_item(dict(item))
 
 
 def stored_description(item: Mapping[str, Any]) -> str:

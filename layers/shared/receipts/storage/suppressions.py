@@ -37,7 +37,7 @@ from receipts.storage.event_store import (
 )
 from receipts.storage.search_cursor import InvalidCursorError
 from receipts.suppressions.verdicts import DECIDED_BY_EVENT, Verdict, operator_lift
-from receipts.timestamps import isoformat_millis
+from receipts.timestamps import isoformat_millis, truncate_to_millis
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -215,7 +215,7 @@ class SuppressionStore:
                 ExpressionAttributeValues={":stored": _s(stored.verdict.version)},
             )
             if put is not None:
-                return Lifted(stored, Suppression(verdict, _as_stored(now)))
+                return Lifted(stored, Suppression(verdict, truncate_to_millis(now)))
         raise StoreUnavailableError("the suppression kept changing while it was lifted")
 
     # ---- reads -------------------------------------------------------------------------
@@ -316,11 +316,6 @@ def suppression_from_item(item: AttributeMap) -> Suppression:
         ),
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
     )
-
-
-def _as_stored(instant: datetime) -> datetime:
-    """``instant`` as a register stores it: to the millisecond."""
-    return datetime.fromisoformat(isoformat_millis(instant))
 
 
 # ---- the list's cursor: its channel, the shard it stopped in and the position there.

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from receipts.channels import Channel
 from receipts.storage import keys
-from receipts.storage.event_store import event_summary_from_item, stored_description
+from receipts.storage.event_store import event_of_item, scan_items
 from receipts.storage.suppressions import suppression_from_item
 from receipts.suppressions.verdicts import (
     Verdict,
+    description_for,
     latest_per_destination,
-    needs_description,
     verdict_of,
 )
 
@@ -27,26 +27,14 @@ else:
     DynamoDBClient = Any
 
 
-def _scan(client: DynamoDBClient, table: str, prefix: str) -> Iterator[dict[str, Any]]:
-    paginator = client.get_paginator("scan")
-    for page in paginator.paginate(
-        TableName=table,
-        FilterExpression="begins_with(pk, :prefix)",
-        ExpressionAttributeValues={":prefix": {"S": prefix}},
-    ):
-        yield from page.get("Items", [])
-
-
 def stored_verdicts(client: DynamoDBClient, table: str) -> Iterator[Verdict]:
     """The verdict of every decisive event stored in the table."""
-    for item in _scan(client, table, keys.TRANSACTION_PREFIX):
-        if not item[keys.SORT_KEY]["S"].startswith(keys.EVENT_SORT_PREFIX):
+    for item in scan_items(client, table, prefix=keys.TRANSACTION_PREFIX):
+        found = event_of_item(item)
+        if found is None:
             continue
-        summary = event_summary_from_item(item)
-        description = (
-            stored_description(item) if needs_description(summary.status, summary.code) else ""
-        )
-        transid = item[keys.PARTITION_KEY]["S"].removeprefix(keys.TRANSACTION_PREFIX)
+        transid, summary = found
+        description = description_for(summary, item)
         verdict = verdict_of(transid, summary, description)
         if verdict is not None:
             yield verdict
@@ -60,6 +48,7 @@ def recount_suppressions(client: DynamoDBClient, table: str) -> dict[tuple[Chann
 def stored_registers(client: DynamoDBClient, table: str) -> dict[tuple[Channel, str], Verdict]:
     """Every suppression register in the table, by (channel, destination)."""
     registers = (
-        suppression_from_item(item) for item in _scan(client, table, keys.SUPPRESSION_PREFIX)
+        suppression_from_item(item)
+        for item in scan_items(client, table, prefix=keys.SUPPRESSION_PREFIX)
     )
     return {register.verdict.key: register.verdict for register in registers}

@@ -19,9 +19,9 @@ message after it was declared dead, and is not suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
@@ -29,8 +29,8 @@ from receipts.codes.lookup import classify, resolve_code
 from receipts.codes.suppression import SuppressionReason
 from receipts.destinations import normalise_destination
 from receipts.lifecycle import DeliveryStatus
-from receipts.storage.event_store import EventSummary
-from receipts.timestamps import UNKNOWN_INSTANT, isoformat_millis
+from receipts.storage.event_store import EventSummary, stored_description
+from receipts.timestamps import event_instant, isoformat_millis, truncate_to_millis
 
 # Statuses that name the destination's fate themselves, whatever code comes with them.
 _STATUS_REASONS: dict[DeliveryStatus, SuppressionReason] = {
@@ -86,14 +86,16 @@ class Verdict(NamedTuple):
         return self.channel, self.destination
 
 
-def _to_millis(instant: datetime) -> datetime:
-    # As the register stores it: a verdict read back equals the one written.
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
-
-
 def needs_description(status: DeliveryStatus, code: int | None) -> bool:
     """Whether the event's Description decides its verdict (an email bounce's type)."""
     return status is DeliveryStatus.BOUNCED or code == BOUNCE_CODE
+
+
+def description_for(summary: EventSummary, item: Mapping[str, Any]) -> str:
+    """The stored callback's Description where its verdict depends on it (a bounce's type),
+    else "": other bodies stay compressed. A body that no longer reads gives "", and the
+    bounce is taken at its code's word (permanent), never dropped."""
+    return stored_description(item) if needs_description(summary.status, summary.code) else ""
 
 
 def suppression_reason(
@@ -128,9 +130,6 @@ def verdict_of(transid: str, event: EventSummary, description: str = "") -> Verd
     reason = suppression_reason(event.channel, event.status, event.code, description)
     if reason is None and not _lifts(event.channel, event.status, event.code):
         return None
-    # A callback without a usable timestamp is stored at a fixed instant (1970); its arrival
-    # is then the better clock (as for the reports' tallies).
-    at = event.received_at if event.occurred_at == UNKNOWN_INSTANT else event.occurred_at
     return Verdict(
         channel=event.channel,
         destination=destination,
@@ -139,7 +138,8 @@ def verdict_of(transid: str, event: EventSummary, description: str = "") -> Verd
         status=event.status,
         code=event.code,
         transid=transid,
-        at=_to_millis(at),
+        # A callback without a usable timestamp: its arrival (as for the reports' tallies).
+        at=event_instant(event.occurred_at, event.received_at),
         decided_by=DECIDED_BY_EVENT,
     )
 
@@ -154,7 +154,7 @@ def operator_lift(channel: Channel, destination: str, now: datetime) -> Verdict:
         status=None,
         code=None,
         transid="",
-        at=_to_millis(now),
+        at=truncate_to_millis(now),
         decided_by=DECIDED_BY_OPERATOR,
     )
 
