@@ -19,10 +19,12 @@ help: ## List the targets and what each does
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements/dev.txt layers/shared/requirements.txt requirements/constraints-dev.txt
+$(BIN)/.installed: requirements/dev.txt layers/shared/requirements.txt requirements/constraints-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip
 	$(BIN)/pip install $(PIP_FLAGS) -r requirements/dev.txt -c requirements/constraints-dev.txt
+	@# The `receipts` CLI, editable: .venv/bin/receipts runs the checkout's code.
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps --editable .
 	touch $@
 
 $(SAM_VENV)/bin/.installed: requirements/sam.txt requirements/constraints-sam.txt
@@ -87,7 +89,7 @@ validate: $(SAM_VENV)/bin/.installed ## sam validate --lint and cfn-lint on temp
 
 .PHONY: security
 security: $(BIN)/.installed $(SCAN_VENV)/bin/.installed ## bandit on the code, checkov on template.yaml
-	$(BIN)/bandit -q -c pyproject.toml -r layers/shared functions local
+	$(BIN)/bandit -q -c pyproject.toml -r layers/shared functions local tools/receipts_cli
 	@# BC_SKIP_MAPPING: checkov would fetch its guideline links from the internet on every run.
 	BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
 

@@ -44,8 +44,6 @@ from lookup.route_guards import (
     require_api_key,
 )
 from lookup.schemas import (
-    TRANSACTION_ID_MAX_LENGTH,
-    TRANSACTION_ID_PATTERN,
     AnswerSource,
     ErrorBody,
     ReconcileAnswer,
@@ -61,6 +59,7 @@ from lookup.suppression_routes import suppression_router
 from lookup.telemetry import ensure_metrics_namespace, logger, metrics
 from lookup.wiring import LookupDependencies
 from receipts.storage import StoreUnavailableError
+from receipts.transaction_ids import TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN
 
 # Re-exported: where the guards and the OpenAPI names were imported from before they moved.
 __all__ = [

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from receipts.codes import resolve_code
 from receipts.storage import StoreUnavailableError
 from receipts.storage.event_store import InvalidCursorError
+from receipts.transaction_ids import INVALID_TRANSACTION_ID_MESSAGE
 from receipts.vendor import (
     NO_RESULTS_CODE,
     OTHER_SERVICE_CODE,
@@ -26,9 +27,6 @@ from receipts.vendor import (
 
 # Vendor codes whose meaning the caller gets in words of its own (the rest use the table).
 SERVICE_KEY_CODES = frozenset({7001, 7002})
-INVALID_TRANSACTION_ID_MESSAGE = (
-    "A transaction id is 1 to 128 characters of letters, digits and _ . : -, and not only dots."
-)
 # Sent with a 429 when the vendor rate-limits without saying for how long.
 DEFAULT_RETRY_AFTER_SECONDS = 5
 

@@ -15,13 +15,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from lookup.errors import (
-    INVALID_TRANSACTION_ID_MESSAGE,
     REPORTED_ERRORS,
     LookupRequestError,
     Problem,
     describe,
 )
 from lookup.telemetry import logger, metrics
+from receipts.transaction_ids import INVALID_TRANSACTION_ID_MESSAGE
 
 # Called before a validation error is answered, so that an unauthenticated caller gets 401
 # whatever else is wrong with the request (Powertools validates before any middleware runs).

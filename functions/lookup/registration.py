@@ -18,11 +18,11 @@ from enum import Enum
 from functools import partial
 from typing import Protocol
 
-from lookup.errors import INVALID_TRANSACTION_ID_MESSAGE
-from lookup.schemas import ReconcileAnswer, ReconcileRefusal, is_transaction_id
+from lookup.schemas import ReconcileAnswer, ReconcileRefusal
 from receipts.deadline import Deadline
 from receipts.storage.event_store import side_by_side
 from receipts.storage.watches import WatchSource
+from receipts.transaction_ids import INVALID_TRANSACTION_ID_MESSAGE, is_transaction_id
 
 Clock = Callable[[], datetime]
 LATE_MESSAGE = "Not registered: this request ran out of time before its turn; send it again."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -13,26 +12,12 @@ from receipts.channels import Channel
 from receipts.codes.classification import Classification
 from receipts.lifecycle import DeliveryStatus, EventOrigin
 from receipts.timestamps import isoformat_millis
-
-# The vendor uses UUIDs with optional ``_digits`` suffixes (one per device of a fan-out);
-# the shape is kept generous so that an id format the vendor adds later still passes. One
-# character at least is not a dot: "." and ".." are path segments every URL parser resolves
-# away, so such an id would reach another path of the vendor's.
-TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$"
-TRANSACTION_ID_MAX_LENGTH = 128
-# The vendor's batch size: one POST /v1/reconcile names at most this many transactions.
-RECONCILE_BATCH_LIMIT = 1000
-_TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
+from receipts.transaction_ids import RECONCILE_BATCH_LIMIT
 
 Instant = Annotated[datetime, PlainSerializer(isoformat_millis, return_type=str)]
 # The vendor's scalars: strings in every documented sample, numbers tolerated so that an
 # answer passes through exactly as the vendor sent it.
 VendorScalar = str | int | float | bool | None
-
-
-def is_transaction_id(value: str) -> bool:
-    """The rule the transaction routes' path parameter follows, for ids that come in a body."""
-    return len(value) <= TRANSACTION_ID_MAX_LENGTH and _TRANSACTION_ID.match(value) is not None
 
 
 class AnswerSource(StrEnum):

@@ -115,6 +115,8 @@ def banner(state: StackState, shell_exports: Path | None = None) -> str:
             "",
             "  make demo   sends a campaign on every channel, reports what happened and gives"
             " its web console URL",
+            "  .venv/bin/receipts --local --help   the operator's command: tx, search, report,"
+            " quarantine, dlq, reconcile",
             rule,
         ]
     )

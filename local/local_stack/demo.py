@@ -364,6 +364,8 @@ def run(
     print(f"\nSee the alerts: curl -s {client.state.console_url}/alerts")
     print("See the campaign in the web console (the lookup API key is in `make run`'s banner):")
     print(f"  {console_url(client.state.api_url, campaign)}")
+    print("Or with the operator's command:")
+    print(f"  .venv/bin/receipts --local report campaign {campaign}")
     return 0
 
 

@@ -18,11 +18,11 @@ from tests.integration.lookup.lookup_harness import (
 )
 from tests.unit.lookup.lookup_fakes import START, FakeClock
 
-from lookup.errors import INVALID_TRANSACTION_ID_MESSAGE
 from receipts.models.reconciled import horizon_event, status_api_event
 from receipts.storage import EventStore, StoreUnavailableError
 from receipts.storage.watches import WatchSource, WatchState, WatchStore
 from receipts.timestamps import format_rfc1123
+from receipts.transaction_ids import INVALID_TRANSACTION_ID_MESSAGE
 
 SMS_TX = "262895e4-2217-4eef-92ca-79fd0250c4a3"
 NEW_TX = "8026899a-bed4-4ea4-b1cd-eef98829dbd1"

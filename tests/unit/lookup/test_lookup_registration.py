@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 from tests.unit.lookup.lookup_fakes import START, FakeClock, InMemoryStore, stored
 
-from lookup.errors import INVALID_TRANSACTION_ID_MESSAGE
 from lookup.registration import LATE_MESSAGE, RegistrationPolicy, TransactionRegistrar
 from lookup.schemas import ReconcileRequest
 from receipts.deadline import Deadline
 from receipts.storage import StoreUnavailableError
 from receipts.storage.watches import WatchSource
+from receipts.transaction_ids import INVALID_TRANSACTION_ID_MESSAGE
 
 WITH_EVENTS = "262895e4-2217-4eef-92ca-79fd0250c4a3"
 POLICY = RegistrationPolicy(first_ask_after=timedelta(minutes=15), horizon=timedelta(hours=72))

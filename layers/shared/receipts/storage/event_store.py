@@ -48,6 +48,7 @@ __all__ = [
     "EventSummary",
     "IndexPage",
     "InvalidCursorError",
+    "QuarantineReplay",
     "QuarantinedBody",
     "SearchMatch",
     "SearchPage",
@@ -129,6 +130,22 @@ class CachedAnswer(NamedTuple):
     final: bool
 
 
+class QuarantineReplay(NamedTuple):
+    """One replay of a quarantined body: ``stored``, ``duplicate`` or ``refused`` (then with
+    the reason of this release's refusal)."""
+
+    at: datetime
+    run: str
+    outcome: str
+    transid: str | None = None
+    error_code: str | None = None
+    reason: str | None = None
+    field: str | None = None
+
+
+_REPLAY_TEXTS = ("transid", "error_code", "reason", "field")
+
+
 class QuarantinedBody(NamedTuple):
     day: str
     sort_key: str
@@ -138,6 +155,17 @@ class QuarantinedBody(NamedTuple):
     field: str | None
     headers: dict[str, str]
     body: bytes
+    # The item's partition (its write shard's, or shard 0's for a body kept before sharding).
+    partition: str = ""
+    replays: tuple[QuarantineReplay, ...] = ()
+    # Why the webhook first refused it, once a replay's refusal has replaced the reason.
+    first_reason: str | None = None
+    first_error_code: str | None = None
+
+    @property
+    def id(self) -> str:
+        """What an operator names it by: the sort key (arrival instant and request id)."""
+        return self.sort_key
 
 
 def _s(value: str) -> dict[str, str]:
@@ -640,6 +668,84 @@ class EventStore:
         _call(self._client.put_item, TableName=self._table, Item=item)
         return quarantined_from_item(item)
 
+    def quarantined(self, quarantine_id: str) -> QuarantinedBody | None:
+        """One quarantined body by its id (ValueError for a malformed id), read consistently."""
+        for partition, sort in keys.quarantine_keys_of_id(quarantine_id):
+            answer = _call(
+                self._client.get_item,
+                TableName=self._table,
+                Key={keys.PARTITION_KEY: _s(partition), keys.SORT_KEY: _s(sort)},
+                ConsistentRead=True,
+            )
+            if "Item" in answer:
+                return quarantined_from_item(answer["Item"])
+        return None
+
+    def record_replay(
+        self, kept: QuarantinedBody, replay: QuarantineReplay, *, keep_reason: bool = False
+    ) -> None:
+        """Add ``replay`` to the body's record; a refusal also becomes its reason (and field),
+        the webhook's first one kept beside it, unless ``keep_reason``.
+
+        Conditional on the item: a body that expired meanwhile is not written back as a
+        husk of replays (ConditionalCheckFailedException).
+        """
+        entry: AttributeMap = {"at": _s(replay.at.isoformat()), "run": _s(replay.run)}
+        entry["outcome"] = _s(replay.outcome)
+        for name in _REPLAY_TEXTS:
+            value = getattr(replay, name)
+            if value is not None:
+                entry[name] = _s(value)
+        values: AttributeMap = {":one": {"L": [{"M": entry}]}, ":none": {"L": []}}
+        assignments = ["replays = list_append(if_not_exists(replays, :none), :one)"]
+        removals = []
+        if replay.outcome == "refused" and replay.reason and replay.error_code and not keep_reason:
+            # Right-hand sides read the item as it was: the first reason is the webhook's.
+            assignments += [
+                "first_reason = if_not_exists(first_reason, reason)",
+                "first_error_code = if_not_exists(first_error_code, error_code)",
+                "reason = :reason",
+                "error_code = :code",
+            ]
+            values |= {":reason": _s(replay.reason), ":code": _s(replay.error_code)}
+            if replay.field:
+                assignments.append("#field = :field")
+                values[":field"] = _s(replay.field)
+            else:
+                removals.append("#field")
+        update = "SET " + ", ".join(assignments)
+        if removals:
+            update += " REMOVE " + ", ".join(removals)
+        names = {"#field": "field"} if "#field" in update else {}
+        _call(
+            self._client.update_item,
+            TableName=self._table,
+            Key={
+                keys.PARTITION_KEY: _s(kept.partition),
+                keys.SORT_KEY: _s(kept.sort_key),
+            },
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": names} if names else {}),
+        )
+
+    def has_event(self, event: DeliveryEvent) -> bool:
+        """Whether ``event`` (its identity) is stored already: a replay's dry run asks."""
+        answer = _call(
+            self._client.get_item,
+            TableName=self._table,
+            Key={
+                keys.PARTITION_KEY: _s(keys.transaction_key(event.transid)),
+                keys.SORT_KEY: _s(
+                    keys.event_sort_key(event.occurred_at, event.status, event.identity)
+                ),
+            },
+            ProjectionExpression="pk",
+            ConsistentRead=True,
+        )
+        return "Item" in answer
+
     def list_quarantine(self, day: str) -> list[QuarantinedBody]:
         """Every body quarantined on ``day``, in order of arrival (then of request id)."""
         shards = side_by_side(
@@ -740,6 +846,21 @@ def quarantined_from_item(item: AttributeMap) -> QuarantinedBody:
         field=item.get("field", {}).get("S"),
         headers={name: value["S"] for name, value in item["headers"]["M"].items()},
         body=bytes(item["body"]["B"]),
+        partition=item[keys.PARTITION_KEY]["S"],
+        replays=tuple(
+            _replay_from_map(entry["M"]) for entry in item.get("replays", {}).get("L", [])
+        ),
+        first_reason=item.get("first_reason", {}).get("S"),
+        first_error_code=item.get("first_error_code", {}).get("S"),
+    )
+
+
+def _replay_from_map(entry: AttributeMap) -> QuarantineReplay:
+    return QuarantineReplay(
+        at=_parse_instant(entry["at"]["S"]),
+        run=entry["run"]["S"],
+        outcome=entry["outcome"]["S"],
+        **{name: entry[name]["S"] for name in _REPLAY_TEXTS if name in entry},
     )
 
 

@@ -51,6 +51,7 @@ not a second.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from receipts.destinations import normalise_destination
@@ -237,6 +238,25 @@ def quarantine_keys(day: str) -> list[str]:
 
 def quarantine_sort_key(received_at: datetime, request_id: str) -> str:
     return f"{isoformat_millis(received_at)}#{request_id}"
+
+
+# A quarantined body's id, as operators see it, is its sort key: the instant it arrived (so
+# its day) and the request id (so its shard) name its item.
+_QUARANTINE_ID = re.compile(r"(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}\.\d{3}Z#(.{1,256})")
+
+
+def quarantine_keys_of_id(quarantine_id: str) -> list[tuple[str, str]]:
+    """The keys where the body ``quarantine_id`` may be: its shard's, then shard 0 (where
+    bodies kept before the quarantine was sharded stayed). ValueError for a malformed id."""
+    match = _QUARANTINE_ID.fullmatch(quarantine_id)
+    if match is None:
+        raise ValueError(
+            f"{quarantine_id!r} is not a quarantined body's id "
+            "(<arrival instant, YYYY-MM-DDTHH:MM:SS.mmmZ>#<request id>)"
+        )
+    day, request_id = match.groups()
+    shards = dict.fromkeys([shard_of(request_id), 0])
+    return [(quarantine_key(day, shard), quarantine_id) for shard in shards]
 
 
 # ---- alerts: short-lived items (``expires_at``) under the only prefixes the alerts
