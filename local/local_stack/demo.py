@@ -362,10 +362,10 @@ def run(
     if suppression:
         _suppression_phase(client, campaign, timeout)
     print(f"\nSee the alerts: curl -s {client.state.console_url}/alerts")
+    print(f"See the report: .venv/bin/receipts --local report campaign {campaign}")
+    # The console's URL stays the last line: what a reader (and a test) looks for.
     print("See the campaign in the web console (the lookup API key is in `make run`'s banner):")
     print(f"  {console_url(client.state.api_url, campaign)}")
-    print("Or with the operator's command:")
-    print(f"  .venv/bin/receipts --local report campaign {campaign}")
     return 0
 
 
