@@ -13,6 +13,7 @@ from alerts.errors import AlertMessageError
 from receipts.channels import Channel
 from receipts.codes.classification import Classification
 from receipts.lifecycle import DeliveryStatus, EventOrigin
+from receipts.storage.alert_records import DIGEST_MARKER_KEY
 from receipts.timestamps import isoformat_millis
 
 
@@ -152,7 +153,7 @@ class DigestMarker:
     window: StormWindow
     sequence: int
 
-    BODY_KEY = "alertsDigest"
+    BODY_KEY = DIGEST_MARKER_KEY
 
     def to_body(self) -> str:
         return json.dumps(

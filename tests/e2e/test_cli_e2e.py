@@ -20,13 +20,13 @@ from typing import Any
 import boto3
 import pytest
 from tests.fakes.callbacks import sms_failure
+from tests.fakes.cli import run_receipts
 
 from local_stack.client import StackClient, request, wait_until
 from receipts.storage import EventStore
 from receipts.storage.alert_records import pipe_message_from_stream_record
 from receipts.storage.event_store import QuarantinedBody
 from receipts_cli import replay as replay_module
-from receipts_cli.main import main
 from simulator.campaign import destination_value, send_request
 from simulator.config import Signing
 from simulator.engine import OUTCOME_HEADER
@@ -46,11 +46,9 @@ class Run:
         self._capsys = capsys
 
     def __call__(self, *arguments: str) -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        with pytest.raises(SystemExit) as ended:
-            main(["--local", "--state-file", str(self._state_file), *arguments])
-        captured = self._capsys.readouterr()
-        return int(ended.value.code or 0), captured.out, captured.err
+        return run_receipts(
+            self._capsys, "--local", "--state-file", str(self._state_file), *arguments
+        )
 
     def json(self, *arguments: str, expect: int = 0) -> Any:
         code, out, err = self(*arguments, "--json")

@@ -23,13 +23,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from receipts.errors import NotificationValidationError
 from receipts.lifecycle import DeliveryStatus
 from receipts.storage import keys
-from receipts.storage.alert_records import matches_alert_filter, pipe_message_from_stream_record
+from receipts.storage.alert_records import (
+    DIGEST_MARKER_KEY,
+    matches_alert_filter,
+    pipe_message_from_stream_record,
+    stored_event_from_pipe_message,
+)
 from receipts_cli.aws_errors import error_code
 
 RECORD, MARKER, BATCH, POISON = "stream record", "digest marker", "stream batch", "unreadable"
-DIGEST_KEY = "alertsDigest"
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class DeadLetter:
 
 
 def classify(message: dict[str, Any]) -> DeadLetter:
-    """A received SQS message, read for what it is."""
+    """A received SQS message, read for what it is: a stream record by the alerts function's
+    own rule (``stored_event_from_pipe_message``), so what it would refuse is poison here."""
     body = message.get("Body", "")
     base = {
         "message_id": message["MessageId"],
@@ -65,29 +71,17 @@ def classify(message: dict[str, Any]) -> DeadLetter:
         return DeadLetter(**base)
     if not isinstance(payload, dict):
         return DeadLetter(**base)
-    if DIGEST_KEY in payload:
-        window = payload[DIGEST_KEY]
+    if DIGEST_MARKER_KEY in payload:
+        window = payload[DIGEST_MARKER_KEY]
         label = window.get("window") if isinstance(window, dict) else None
         return DeadLetter(**base, kind=MARKER, status=f"digest of {label}")
-    record = _stream_record(payload)
-    if record is not None:
-        return DeadLetter(**base, kind=RECORD, transid=record[0], status=record[1])
-    batch = _find_batch(payload)
-    if batch is not None:
-        return DeadLetter(**base, kind=BATCH, batch=batch)
-    return DeadLetter(**base)
-
-
-def _stream_record(payload: dict[str, Any]) -> tuple[str, str] | None:
     try:
-        image = payload["dynamodb"]["NewImage"]
-        partition = str(image[keys.PARTITION_KEY]["S"])
-        status = str(image["status"]["S"])
-    except (KeyError, TypeError):
-        return None
-    if not partition.startswith(keys.TRANSACTION_PREFIX):
-        return None
-    return partition.removeprefix(keys.TRANSACTION_PREFIX), status
+        event = stored_event_from_pipe_message(body).event
+    except NotificationValidationError:
+        batch = _find_batch(payload)
+        kind = BATCH if batch is not None else POISON
+        return DeadLetter(**base, kind=kind, batch=batch)
+    return DeadLetter(**base, kind=RECORD, transid=event.transid, status=event.status.value)
 
 
 def _find_batch(payload: Any) -> dict[str, Any] | None:

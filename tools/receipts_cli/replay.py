@@ -35,14 +35,13 @@ class _AlreadyAuthenticated:
 
 
 class _ReplayStore:
-    """The table as a replay sees it: events go where the webhook puts them; a refusal is
-    noted for the kept body's own record rather than kept a second time."""
+    """The table as a replay sees it: events go where the webhook puts them; a refused body
+    is not kept a second time (its refusal goes on its own record)."""
 
     def __init__(self, events: EventStore, *, dry_run: bool) -> None:
         self._events = events
         self._table = TableCallbackStore(events)
         self._dry_run = dry_run
-        self.refusal_reason: str | None = None
 
     def put_event(
         self, event: DeliveryEvent, *, received_at: datetime, gtrid: str | None = None
@@ -51,8 +50,7 @@ class _ReplayStore:
             return not self._events.has_event(event)
         return self._table.put_event(event, received_at=received_at, gtrid=gtrid)
 
-    def quarantine(self, *, reason: str, **kept: object) -> object:
-        self.refusal_reason = reason
+    def quarantine(self, **kept: object) -> object:
         return None
 
 
@@ -67,10 +65,15 @@ class Replayer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._events = events
-        self._max_body_bytes = max_body_bytes
         self._run = run
         self._dry_run = dry_run
         self._clock = clock
+        self._ingestor = CallbackIngestor(
+            store=_ReplayStore(events, dry_run=dry_run),
+            authenticator=_AlreadyAuthenticated(),
+            max_body_bytes=max_body_bytes,
+            credential_headers=frozenset(),
+        )
 
     def replay(self, kept: QuarantinedBody) -> QuarantineReplay:
         """Replay one body; recorded on it unless this is a dry run."""
@@ -87,26 +90,21 @@ class Replayer:
             if not self._dry_run:
                 self._events.record_replay(kept, replay, keep_reason=True)
             return replay
-        store = _ReplayStore(self._events, dry_run=self._dry_run)
-        ingestor = CallbackIngestor(
-            store=store,
-            authenticator=_AlreadyAuthenticated(),
-            max_body_bytes=self._max_body_bytes,
-            credential_headers=frozenset(),
-        )
         now = self._clock()
         request = CallbackRequest(
             body=kept.body, headers=kept.headers, request_id=kept.id, received_at=now
         )
         try:
-            result = ingestor.ingest(request)
+            result = self._ingestor.ingest(request)
         except CallbackRejectedError as error:
             replay = QuarantineReplay(
                 at=now,
                 run=self._run,
                 outcome=REFUSED,
                 error_code=error.code,
-                reason=store.refusal_reason or error.message,
+                # The reason the webhook would keep: the body is whole here (truncated ones
+                # are answered above), so no "first N bytes" note is added to it.
+                reason=error.message,
                 field=error.field,
             )
         else:

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.state import DEFAULT_STATE_FILE, StackState, read_state
-from receipts.secret_values import SecretConfigurationError, split_secret_value
+from receipts.aws_clients import client_config
+from receipts.secret_values import (
+    SECRETS_MANAGER_PREFIX,
+    SSM_PREFIX,
+    SecretConfigurationError,
+    split_secret_value,
+)
 from receipts_cli.aws_errors import error_code
 from receipts_cli.errors import CliError, ExitCode
 
@@ -53,12 +59,11 @@ def _client_factory(
     *, region: str | None, endpoint_url: str | None = None, local: bool = False
 ) -> ClientFactory:
     import boto3
-    from botocore.config import Config
 
-    config = Config(
+    config = client_config(
         connect_timeout=5,
         read_timeout=30,
-        retries={"mode": "standard", "total_max_attempts": 5},
+        total_max_attempts=5,
         # The table's write-sharded keys are read 32 shards side by side.
         max_pool_connections=32,
     )
@@ -207,44 +212,45 @@ def _stack_error(name: str, error: Any) -> CliError:
     )
 
 
-def lookup_keys_reference(parameters: Mapping[str, str]) -> tuple[str, str]:
-    """Where the stack keeps its lookup API keys, as the lookup function's setting names it."""
+def lookup_keys_reference(parameters: Mapping[str, str]) -> str:
+    """The lookup function's ``LOOKUP_API_KEYS_REFERENCE`` for these stack parameters
+    (``ssm:/...`` or ``secretsmanager:/...``; a test holds it to the template's)."""
     store = parameters.get("SecretStore", "ssm")
     prefix = parameters.get("SecretsPrefix", "imiconnect-receipts")
     stage = parameters.get("Stage", "dev")
-    return store, f"/{prefix}/{stage}/lookup-api-keys"
+    return f"{store}:/{prefix}/{stage}/lookup-api-keys"
 
 
 def _lookup_api_key(client: ClientFactory, parameters: Mapping[str, str]) -> str:
     """The first active lookup API key (a rotation keeps the new one first)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    store, name = lookup_keys_reference(parameters)
+    reference = lookup_keys_reference(parameters)
     try:
-        if store == "secretsmanager":
+        if reference.startswith(SECRETS_MANAGER_PREFIX):
+            name = reference.removeprefix(SECRETS_MANAGER_PREFIX)
             value = client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
         else:
+            name = reference.removeprefix(SSM_PREFIX)
             answer = client("ssm").get_parameter(Name=name, WithDecryption=True)
             value = answer["Parameter"]["Value"]
         keys = split_secret_value(value)
     except ClientError as error:
         code = error_code(error)
         raise CliError(
-            f"the lookup API key could not be read from {store}:{name} ({code}); pass "
+            f"the lookup API key could not be read from {reference} ({code}); pass "
             "--api-key or RECEIPTS_API_KEY instead",
             ExitCode.NOT_AUTHORISED,
             code="no_api_key",
         ) from None
     except BotoCoreError as error:
         raise CliError(
-            f"{store} could not be reached: {error}", ExitCode.UNAVAILABLE, code="unavailable"
+            f"{reference} could not be reached: {error}", ExitCode.UNAVAILABLE, code="unavailable"
         ) from None
     except SecretConfigurationError as error:
         raise CliError(
-            f"{store}:{name}: {error}", ExitCode.NOT_AUTHORISED, code="no_api_key"
+            f"{reference}: {error}", ExitCode.NOT_AUTHORISED, code="no_api_key"
         ) from None
     if not keys:
-        raise CliError(
-            f"{store}:{name} holds no API key", ExitCode.NOT_AUTHORISED, code="no_api_key"
-        )
+        raise CliError(f"{reference} holds no API key", ExitCode.NOT_AUTHORISED, code="no_api_key")
     return keys[0]

@@ -17,7 +17,7 @@ else:
     DynamoDBClient = SNSClient = SQSClient = Any
 
 
-def _config(
+def client_config(
     *,
     connect_timeout: float = 1,
     read_timeout: float = 2,
@@ -55,7 +55,7 @@ def new_client(
     """
     import boto3
 
-    config = _config(
+    config = client_config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         total_max_attempts=total_max_attempts,
@@ -68,7 +68,7 @@ def new_client(
 def dynamodb_client() -> DynamoDBClient:
     import boto3
 
-    client: DynamoDBClient = boto3.client("dynamodb", config=_config())
+    client: DynamoDBClient = boto3.client("dynamodb", config=client_config())
     return client
 
 
@@ -76,7 +76,7 @@ def dynamodb_client() -> DynamoDBClient:
 def sns_client() -> SNSClient:
     import boto3
 
-    client: SNSClient = boto3.client("sns", config=_config())
+    client: SNSClient = boto3.client("sns", config=client_config())
     return client
 
 
@@ -84,5 +84,5 @@ def sns_client() -> SNSClient:
 def sqs_client() -> SQSClient:
     import boto3
 
-    client: SQSClient = boto3.client("sqs", config=_config())
+    client: SQSClient = boto3.client("sqs", config=client_config())
     return client

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from tests.fakes.callbacks import sms_failure
+from tests.fakes.cli import run_receipts as receipts
 from tests.fakes.webhook_receiver import ScriptedResponse, WebhookReceiver
 
 from receipts.lifecycle import DeliveryStatus
@@ -25,7 +26,6 @@ from receipts.models.callback import parse_callback
 from receipts.storage import EventStore, keys
 from receipts.storage.alert_records import pipe_message_from_stream_record
 from receipts.storage.event_store import QuarantinedBody
-from receipts_cli.main import main
 from receipts_cli.replay import Replayer
 
 REGION = "us-east-1"
@@ -147,15 +147,6 @@ def ssm_key(mocked_aws: None) -> None:
 @pytest.fixture
 def stack(deploy: Deploy, ssm_key: None) -> str:
     return deploy()
-
-
-def receipts(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    """Run the console script in-process: its exit code, standard output and error."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(arguments))
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (0 if code is None else int(code)), captured.out, captured.err
 
 
 def on_stack(name: str = STACK) -> list[str]:

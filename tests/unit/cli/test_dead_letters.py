@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.fakes.callbacks import sms_failure
 
+from receipts.models.callback import parse_callback
+from receipts.storage import EventStore
 from receipts.storage.alert_records import pipe_message_from_stream_record
 from receipts_cli.dead_letters import (
     BATCH,
@@ -22,6 +26,7 @@ from receipts_cli.dead_letters import (
 TRANSID = "f040fe8b-2876-4824-b59e-44420047e204"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/2026-12-03T00:00:00"
 SHARD = "shardId-00000001733220000000-abcdef01"
+RECEIVED = datetime(2026, 12, 3, 10, 0, 1, tzinfo=UTC)
 
 
 def message(body: str, *, receives: str = "3", **extra: Any) -> dict[str, Any]:
@@ -39,15 +44,11 @@ def stream_record(
     *,
     event_name: str = "INSERT",
     alert: bool | None = True,
-    pk: str = f"TX#{TRANSID}",
-    status: str = "failed",
 ) -> dict[str, Any]:
-    image: dict[str, Any] = {
-        "pk": {"S": pk},
-        "sk": {"S": f"EV#2026-12-03T10:00:00.000Z#{status}#{sequence}"},
-        "status": {"S": status},
-        "raw": {"B": b"\x78\x9c compressed"},
-    }
+    """A stream record of a stored SMS failure, its image as the webhook writes it."""
+    event = parse_callback(sms_failure(TRANSID))
+    image = EventStore(None, "events").event_item(event, received_at=RECEIVED, gtrid=None)
+    image.pop("alert", None)
     if alert is not None:
         image["alert"] = {"BOOL": alert}
     return {
@@ -155,8 +156,8 @@ def test_a_batch_needs_a_shard_and_a_first_sequence_number() -> None:
         pytest.param("42", id="a JSON number"),
         pytest.param(json.dumps({"hello": "world"}), id="an unknown object"),
         pytest.param(
-            pipe_message_from_stream_record(stream_record(1, pk="ALERT#x#failed")),
-            id="a record of a non-TX item",
+            pipe_message_from_stream_record(stream_record(1)).replace('"raw"', '"other"'),
+            id="a record without its body",
         ),
         pytest.param(
             json.dumps({"dynamodb": {"NewImage": {"pk": {"S": f"TX#{TRANSID}"}}}}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import click
@@ -88,10 +88,6 @@ def _render_figures(console: Console, figures: dict[str, Any]) -> None:
         )
 
 
-def _day(value: datetime) -> date:
-    return value.date()
-
-
 @report.command()
 @click.option(
     "--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC)."
@@ -109,7 +105,7 @@ def daily(session: Session, first: datetime, last: datetime, channel: str | None
         raise bad_input(f"a report covers at most {DAILY_RANGE_DAYS} days")
     figures = session.api.get(
         "/v1/reports/daily",
-        {"from": _day(first).isoformat(), "to": _day(last).isoformat(), "channel": channel},
+        {"from": first.date().isoformat(), "to": last.date().isoformat(), "channel": channel},
     )
     session.output.result(figures, lambda console: _render_daily(console, figures))
 

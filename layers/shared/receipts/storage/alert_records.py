@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,11 @@ ALERT_FILTER_PATTERN = {
     "eventName": ["INSERT"],
     "dynamodb": {"NewImage": {"alert": {"BOOL": [True]}}},
 }
+
+
+# The body of a digest marker (the alerts function's own delayed message) is an object under
+# this key; anything else on the alerts queue is a stream record.
+DIGEST_MARKER_KEY = "alertsDigest"
 
 
 def matches_alert_filter(record: dict[str, Any]) -> bool:
@@ -60,7 +66,8 @@ def stored_event_from_pipe_message(body: str) -> StoredEvent:
         return stored_event_from_item(_decode_binary(image))
     except NotificationValidationError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, zlib.error) as error:
+        # zlib.error is not a ValueError: a body that does not decompress is poison too.
         raise NotificationValidationError(
             f"alert message is not a stored-event stream record: {type(error).__name__}",
             field="dynamodb.NewImage",

@@ -326,6 +326,14 @@ class _ShardRead(NamedTuple):
     has_more: bool
 
 
+def _event_key(event: DeliveryEvent) -> AttributeMap:
+    """An event's item key: its transaction, then when, what and which (its identity)."""
+    return {
+        keys.PARTITION_KEY: _s(keys.transaction_key(event.transid)),
+        keys.SORT_KEY: _s(keys.event_sort_key(event.occurred_at, event.status, event.identity)),
+    }
+
+
 def _match_sort(item: AttributeMap) -> str:
     return str(item[keys.INDEX_SORT_ATTRIBUTE]["S"])
 
@@ -354,8 +362,7 @@ class EventStore:
     ) -> AttributeMap:
         """The stored form of one callback (public so benchmarks can size it)."""
         item: AttributeMap = {
-            keys.PARTITION_KEY: _s(keys.transaction_key(event.transid)),
-            keys.SORT_KEY: _s(keys.event_sort_key(event.occurred_at, event.status, event.identity)),
+            **_event_key(event),
             # transid and time are not repeated as attributes: the keys hold them, and
             # every byte counts towards the one write unit a callback should cost.
             "channel": _s(event.channel.value),
@@ -735,12 +742,7 @@ class EventStore:
         answer = _call(
             self._client.get_item,
             TableName=self._table,
-            Key={
-                keys.PARTITION_KEY: _s(keys.transaction_key(event.transid)),
-                keys.SORT_KEY: _s(
-                    keys.event_sort_key(event.occurred_at, event.status, event.identity)
-                ),
-            },
+            Key=_event_key(event),
             ProjectionExpression="pk",
             ConsistentRead=True,
         )
